@@ -1,0 +1,72 @@
+// `berth` entry point: dispatch to a command, print a one-line reason and exit
+// non-zero on failure (2 for usage errors).
+import * as cmd from './commands.js';
+import { CliError } from './client.js';
+
+const USAGE = `berth: local vLLM / SGLang serving with one OpenAI endpoint
+
+usage: berth <command> [flags]
+
+  serve [--host H] [--port P]          run the daemon (default 127.0.0.1:7788)
+  gpus [--json]                        NVIDIA GPUs, memory and processes
+  plan -f spec.json [--json]           print the launch plan without launching (no daemon needed)
+  deploy -f spec.json | NAME MODEL     create and start a deployment
+         [--backend vllm|sglang] [--backend-version V] [--gpus N]
+         [--served-name N]... [--arg ENGINE_ARG]... [--no-start] [--json]
+  ps [--json]                          deployments and their replicas
+  start|stop|restart NAME [--json]     change a deployment's state
+  rm NAME                              stop and delete a deployment
+  logs NAME [-f] [-n N] [--replica R]  engine output
+  doctor [--json]                      check nvidia-smi, engines and docker
+
+environment: BERTH_HOST, BERTH_PORT, BERTH_API_KEY, BERTH_HOME, BERTH_NVIDIA_SMI,
+             BERTH_VLLM_PYTHON, BERTH_SGLANG_PYTHON, BERTH_DOCKER`;
+
+type Command = (args: string[], io: { out: (s: string) => void; err: (s: string) => void }) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  serve: (a) => cmd.serve(a),
+  gpus: cmd.gpus,
+  plan: cmd.plan,
+  deploy: cmd.deploy,
+  ps: cmd.ps,
+  start: cmd.lifecycle('start'),
+  stop: cmd.lifecycle('stop'),
+  restart: cmd.lifecycle('restart'),
+  rm: cmd.rm,
+  logs: cmd.logs,
+  doctor: cmd.doctor,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const io = { out: (s: string) => console.log(s), err: (s: string) => console.error(s) };
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(USAGE);
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    const { BERTH_VERSION } = await import('../version.js');
+    io.out(BERTH_VERSION);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`berth: unknown command "${name}" (see berth --help)`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(USAGE);
+    return 0;
+  }
+  try {
+    return await command(rest, io);
+  } catch (err) {
+    if (err instanceof CliError) {
+      io.err(`berth ${name}: ${err.message}`);
+      return err.exitCode;
+    }
+    io.err(`berth ${name}: ${(err as Error).message}`);
+    return 1;
+  }
+}

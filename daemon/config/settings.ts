@@ -1,0 +1,112 @@
+// Daemon settings: embedded defaults < <home>/settings.json < environment <
+// command-line flags. Every layer is validated and errors name the field.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { defaultHome } from './paths.js';
+
+const port = z.number().int().min(1).max(65535);
+
+export const settingsSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    /** 0 picks any free port (tests); the daemon prints the one it got. */
+    port: z.number().int().min(0).max(65535).default(7788),
+    /** Required for any non-loopback host. Never logged. */
+    apiKey: z.string().min(1).nullable().default(null),
+    /** Extra Host header names accepted besides loopback (DNS-rebinding guard). */
+    allowedHosts: z.array(z.string().min(1)).default([]),
+    nvidiaSmi: z.string().min(1).default('nvidia-smi'),
+    vllmPython: z.string().min(1).default('python3'),
+    sglangPython: z.string().min(1).default('python3'),
+    docker: z.string().min(1).default('docker'),
+    /** SGLang's documented default port; engines take the next free one from here. */
+    enginePortBase: port.default(30000),
+    /** How long an engine may take to become ready (model download and load included). */
+    startTimeoutMs: z.number().int().positive().default(20 * 60_000),
+    /** SIGTERM → SIGKILL grace for an engine's process group. */
+    stopGraceMs: z.number().int().positive().default(15_000),
+    readinessIntervalMs: z.number().int().positive().default(500),
+    /** How often idle scale-down and load-based scaling are decided. */
+    scaleIntervalMs: z.number().int().positive().default(1_000),
+    /** How long a request may wait for a replica (cold start, swap, queue) before a 503. */
+    requestWaitMs: z.number().int().positive().default(10 * 60_000),
+    /** Requests that may wait per deployment when every replica is at inFlightValue; more get 429. */
+    maxQueue: z.number().int().min(0).default(256),
+    /** How long a stop waits for in-flight requests before SIGTERM. */
+    drainMs: z.number().int().min(0).default(30_000),
+    /** Largest request body the gateway accepts. */
+    maxBodyBytes: z.number().int().positive().default(32 * 1024 * 1024),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export type Settings = z.output<typeof settingsSchema> & { home: string };
+export type SettingsInput = z.input<typeof settingsSchema>;
+
+export class SettingsError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'SettingsError';
+  }
+}
+
+function intFromEnv(name: string, value: string): number {
+  if (!/^\d+$/.test(value)) throw new SettingsError(name, `expected a whole number, got "${value}"`);
+  return Number(value);
+}
+
+/** The environment variables Berth reads, mapped onto settings fields. */
+function fromEnv(env: NodeJS.ProcessEnv): Partial<SettingsInput> {
+  const out: Partial<SettingsInput> = {};
+  if (env.BERTH_HOST) out.host = env.BERTH_HOST;
+  if (env.BERTH_PORT) out.port = intFromEnv('BERTH_PORT', env.BERTH_PORT);
+  if (env.BERTH_API_KEY) out.apiKey = env.BERTH_API_KEY;
+  if (env.BERTH_NVIDIA_SMI) out.nvidiaSmi = env.BERTH_NVIDIA_SMI;
+  if (env.BERTH_VLLM_PYTHON) out.vllmPython = env.BERTH_VLLM_PYTHON;
+  if (env.BERTH_SGLANG_PYTHON) out.sglangPython = env.BERTH_SGLANG_PYTHON;
+  if (env.BERTH_DOCKER) out.docker = env.BERTH_DOCKER;
+  if (env.BERTH_ENGINE_PORT_BASE) out.enginePortBase = intFromEnv('BERTH_ENGINE_PORT_BASE', env.BERTH_ENGINE_PORT_BASE);
+  if (env.BERTH_START_TIMEOUT_MS) out.startTimeoutMs = intFromEnv('BERTH_START_TIMEOUT_MS', env.BERTH_START_TIMEOUT_MS);
+  if (env.BERTH_STOP_GRACE_MS) out.stopGraceMs = intFromEnv('BERTH_STOP_GRACE_MS', env.BERTH_STOP_GRACE_MS);
+  if (env.BERTH_REQUEST_WAIT_MS) out.requestWaitMs = intFromEnv('BERTH_REQUEST_WAIT_MS', env.BERTH_REQUEST_WAIT_MS);
+  if (env.BERTH_LOG_LEVEL) out.logLevel = env.BERTH_LOG_LEVEL as SettingsInput['logLevel'];
+  return out;
+}
+
+function readSettingsFile(file: string): Partial<SettingsInput> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as Partial<SettingsInput>;
+  } catch {
+    throw new SettingsError(file, 'expected a JSON object');
+  }
+}
+
+export function loadSettings(opts: {
+  env?: NodeJS.ProcessEnv;
+  overrides?: Partial<SettingsInput>;
+} = {}): Settings {
+  const env = opts.env ?? process.env;
+  const home = env.BERTH_HOME || defaultHome(env);
+  const merged = { ...readSettingsFile(join(home, 'settings.json')), ...fromEnv(env), ...opts.overrides };
+  const parsed = settingsSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new SettingsError(issue.path.join('.') || 'settings', issue.message);
+  }
+  return { ...parsed.data, home };
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

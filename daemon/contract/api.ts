@@ -1,0 +1,161 @@
+// Shapes the daemon serves on /api/v1 and the event stream. main/ and renderer/
+// import only from daemon/contract, so a renamed field fails to compile there.
+import type { Backend, Deployment } from './deployment.js';
+
+// ---------- errors ----------
+export interface ApiErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+
+// ---------- GPUs ----------
+export interface GpuProcess {
+  pid: number;
+  name: string | null;
+  gpuUuid: string | null;
+  usedMiB: number | null;
+}
+
+export interface Gpu {
+  index: number;
+  uuid: string;
+  name: string;
+  busId: string | null;
+  /** null where the driver reports no value (`[N/A]`, unified memory on GB10). */
+  memoryTotalMiB: number | null;
+  memoryUsedMiB: number | null;
+  memoryFreeMiB: number | null;
+  utilizationPct: number | null;
+  memoryUtilizationPct: number | null;
+  temperatureC: number | null;
+  powerDrawW: number | null;
+  powerLimitW: number | null;
+  computeCap: string | null;
+  migEnabled: boolean | null;
+  processes: GpuProcess[];
+}
+
+export interface LostGpu {
+  busId: string | null;
+  message: string;
+}
+
+export interface HostInfo {
+  cpu: { brand: string; cores: number; physicalCores: number } | null;
+  memory: { totalBytes: number; freeBytes: number } | null;
+  os: { platform: string; distro: string; release: string; kernel: string; arch: string } | null;
+}
+
+export interface GpuInventory {
+  /** false when no usable NVIDIA GPU was found; `reason` says why in plain words. */
+  available: boolean;
+  reason: string | null;
+  driverVersion: string | null;
+  cudaVersion: string | null;
+  gpus: Gpu[];
+  /** GPUs the driver reported but could not reach (fallen off the bus). */
+  lost: LostGpu[];
+  host: HostInfo;
+  checkedAt: string;
+}
+
+// ---------- launch plans ----------
+/** Ready when any listed signal fires. */
+export interface Readiness {
+  /** GET this path on the engine port; ready on `status`. */
+  http: { path: string; status: number } | null;
+  /** A line of engine output that means ready. */
+  logLine: string | null;
+}
+
+export interface LaunchPlan {
+  backend: Backend;
+  backendVersion: string;
+  /** The recipe version actually used (the nearest lower known one for an unknown version). */
+  recipeVersion: string;
+  argv: string[];
+  env: Record<string, string>;
+  host: string;
+  port: number;
+  gpus: number[];
+  readiness: Readiness;
+  warnings: string[];
+}
+
+// ---------- deployments ----------
+export const REPLICA_STATES = ['pending', 'starting', 'ready', 'stopping', 'stopped', 'failed'] as const;
+export type ReplicaState = (typeof REPLICA_STATES)[number];
+
+export type DesiredState = 'running' | 'stopped';
+
+export interface ReplicaStatus {
+  id: string;
+  state: ReplicaState;
+  reason: string | null;
+  pid: number | null;
+  port: number | null;
+  gpus: number[];
+  startedAt: string | null;
+  readyAt: string | null;
+  /** Crash restarts since the replica was created. */
+  restarts: number;
+  /** Requests the gateway is serving on this replica now. */
+  inFlight: number;
+}
+
+export interface DeploymentStatus {
+  name: string;
+  spec: Deployment;
+  desired: DesiredState;
+  /** Aggregate: ready if any replica is ready, else the most advanced replica state. */
+  state: ReplicaState;
+  reason: string | null;
+  /**
+   * Desired running but scaled to zero (idle, or `scale.min: 0` before its
+   * first request): the next request for it starts a replica.
+   */
+  sleeping: boolean;
+  /** Requests waiting for a replica (cold start or every replica at inFlightValue). */
+  queued: number;
+  lastRequestAt: string | null;
+  replicas: ReplicaStatus[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+// ---------- events (SSE /api/v1/events) ----------
+export type BerthEvent =
+  | { type: 'deployment.created'; ts: string; name: string }
+  | { type: 'deployment.updated'; ts: string; name: string }
+  | { type: 'deployment.deleted'; ts: string; name: string }
+  | {
+      /** A sleeping deployment was started by a request, evicting others if its GPUs were held. */
+      type: 'deployment.wake';
+      ts: string;
+      name: string;
+      evicted: string[];
+      /** From the first waiting request to a ready replica. */
+      seconds: number;
+    }
+  | { type: 'deployment.sleep'; ts: string; name: string; reason: 'idle' | 'evicted' }
+  | { type: 'deployment.scale'; ts: string; name: string; from: number; to: number }
+  | {
+      type: 'replica.state';
+      ts: string;
+      name: string;
+      replica: string;
+      from: ReplicaState;
+      state: ReplicaState;
+      reason: string | null;
+    };
+
+// ---------- doctor ----------
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  checks: DoctorCheck[];
+}

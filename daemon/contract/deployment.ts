@@ -1,0 +1,92 @@
+// The deployment spec: what a user asks Berth to run. Shared by the API, the
+// CLI, the state file and (later) the desktop app, so every field is validated
+// here once and every error names its field.
+import { z } from 'zod';
+
+/** RFC 1123 DNS label: it becomes part of URLs, log file names and, later, k8s names. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+// Hugging Face repo ids are `name` or `owner/name` (letters, digits, `-_.`),
+// at most 96 characters, no `--` or `..`. Anything else must be a local path.
+const HF_REPO_ID = /^(?!.*(--|\.\.))[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
+const LOCAL_PATH = /^(\/|\.\/|\.\.\/|~\/)/;
+
+export const BACKENDS = ['vllm', 'sglang'] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+export const DEFAULT_SCALE = { max: 5, min: 1, idleTime: 60, rpsValue: 100, inFlightValue: null } as const;
+
+const modelId = z
+  .string()
+  .min(1)
+  .refine((v) => LOCAL_PATH.test(v) || (v.length <= 96 && HF_REPO_ID.test(v)), {
+    message: 'expected a Hugging Face repo id (owner/name) or a local path starting with /, ./, ../ or ~/',
+  });
+
+const servedName = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((v) => !/\s/.test(v), { message: 'expected a name without whitespace' });
+
+const gpuSchema = z
+  .object({
+    count: z.number().int().min(0).max(64).default(1),
+    // Either a k8s-style resource name (`nvidia.com/gpu-l40s`) or a GPU name fragment (`L40S`).
+    gpuType: z.string().min(1).optional(),
+  })
+  .strict();
+
+const resourceSchema = z
+  .object({
+    workers: z.number().int().min(1).max(64).default(1),
+    gpu: gpuSchema.default({ count: 1 }),
+    cpu: z.union([z.string().min(1), z.number().positive()]).optional(),
+    mem: z.string().min(1).optional(),
+  })
+  .strict();
+
+const scaleSchema = z
+  .object({
+    min: z.number().int().min(0).default(DEFAULT_SCALE.min),
+    max: z.number().int().min(1).default(DEFAULT_SCALE.max),
+    /** Seconds without a request before replicas above `min` stop. */
+    idleTime: z.number().int().min(0).default(DEFAULT_SCALE.idleTime),
+    rpsValue: z.number().positive().default(DEFAULT_SCALE.rpsValue),
+    inFlightValue: z.number().int().min(1).nullable().default(DEFAULT_SCALE.inFlightValue),
+  })
+  .strict()
+  .refine((s) => s.min <= s.max, { message: 'scale.min must not exceed scale.max', path: ['min'] });
+
+// Environment variable names as POSIX shells accept them.
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+
+export const deploymentInputSchema = z
+  .object({
+    name: z.string().regex(DNS_LABEL, 'expected a DNS label: lower-case letters, digits and -, at most 63'),
+    servedName: z.array(servedName).min(1).optional(),
+    modelId,
+    backend: z.enum(BACKENDS),
+    backendVersion: z.string().regex(/^\d+(\.\d+)*([.-]?(post|rc|dev)\d*)*$/, 'expected a version like 0.9.0.1').optional(),
+    backendArgs: z.array(z.string()).default([]),
+    mode: z.enum(['process', 'container']).default('process'),
+    resource: resourceSchema.default({ workers: 1, gpu: { count: 1 } }),
+    scale: scaleSchema.default({ ...DEFAULT_SCALE }),
+    env: z.record(envName, z.string()).default({}),
+    /** Served names to try when this deployment fails (used by the gateway). */
+    fallback: z.array(servedName).default([]),
+  })
+  .strict();
+
+export type DeploymentInput = z.input<typeof deploymentInputSchema>;
+
+/** A validated deployment with every default filled in (servedName, backendVersion included). */
+export type Deployment = Omit<z.output<typeof deploymentInputSchema>, 'servedName' | 'backendVersion'> & {
+  servedName: string[];
+  backendVersion: string;
+};
+
+/** GPUs one replica needs: `workers × gpu.count` (workers are tensor-parallel ranks). */
+export function gpusPerReplica(d: Pick<Deployment, 'resource'>): number {
+  return d.resource.workers * d.resource.gpu.count;
+}

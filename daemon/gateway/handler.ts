@@ -1,0 +1,216 @@
+// One OpenAI request through the gateway: validate, route by `model`, get a
+// slot on a ready replica (waking the deployment if it sleeps), forward, and on
+// failure retry once on another replica or fall back to another model.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Settings } from '../config/settings.js';
+import { HttpError, toHttpError } from '../http/errors.js';
+import type { Lease, RouteInfo, Supervisor } from '../supervisor/supervisor.js';
+import { parseKeepAlive } from './keep-alive.js';
+import { UNKNOWN_MODEL, type GatewayMetrics } from './metrics.js';
+import type { ModelDirectory, ModelTarget } from './model-directory.js';
+import { pipeResponse } from './pipe.js';
+import { parseOpenAiBody, rewriteBody, type ParsedRequest } from './request-body.js';
+import { failedBeforeResponse, sendUpstream, type UpstreamResponse } from './upstream.js';
+
+export interface GatewayDeps {
+  supervisor: Supervisor;
+  directory: ModelDirectory;
+  metrics: GatewayMetrics;
+  settings: Settings;
+  log: Logger;
+}
+
+// Routes where Berth may ask for usage in streams (and strip it again).
+const USAGE_ROUTES = new Set(['/chat/completions', '/completions']);
+
+type Attempt =
+  | { kind: 'served'; status: number }
+  /** This target could not serve; `error` is what the client gets if nothing else can. */
+  | { kind: 'unavailable'; error: HttpError; response?: UpstreamResponse };
+
+export function unknownModel(model: string, names: string[]): HttpError {
+  const list = names.length ? names.join(', ') : 'none (create a deployment first)';
+  return new HttpError(404, 'model_not_found', `The model \`${model}\` does not exist. Available models: ${list}`, 'model');
+}
+
+export async function handleInference(
+  deps: GatewayDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: string,
+  raw: Buffer,
+  t0: number,
+): Promise<void> {
+  if (raw.length === 0) throw new HttpError(400, 'missing_body', 'expected a JSON request body');
+  const parsed = parseOpenAiBody(raw);
+  const keepAlive = parseKeepAlive(req.headers['x-berth-keep-alive'], 'header') ?? parseKeepAlive(parsed.json.keep_alive, 'body');
+
+  const deployments = deps.supervisor.routes();
+  const target = deps.directory.resolve(parsed.model, deployments);
+  if (!target) {
+    deps.metrics.observeRequest({ model: UNKNOWN_MODEL, status: 404, durationS: (performance.now() - t0) / 1000 });
+    throw unknownModel(parsed.model, deps.directory.names(deployments));
+  }
+
+  const model = parsed.model;
+  const client = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) client.abort();
+  });
+  deps.metrics.inFlight(model, 1);
+  let status = 0;
+  try {
+    const chain: ChainTarget[] = [{ ...target, requested: model }, ...fallbackTargets(deps, deployments, target)];
+    let lastError: (Attempt & { kind: 'unavailable' }) | null = null;
+    for (let i = 0; i < chain.length; i++) {
+      const t = chain[i]!;
+      const attempt = await serveOn(deps, { req, res, route, parsed, target: t, fallbackName: i > 0 ? t.requested : null, keepAlive, client, t0, hasNext: i < chain.length - 1 });
+      if (attempt.kind === 'served') {
+        status = attempt.status;
+        if (i > 0) deps.metrics.fallback(model, t.requested);
+        return;
+      }
+      lastError = attempt;
+      deps.log.warn({ model, deployment: t.deployment, err: attempt.error.message }, i < chain.length - 1 ? 'falling back' : 'request failed');
+    }
+    const error = lastError?.error ?? new HttpError(503, 'model_not_ready', `${model} is not available`);
+    status = error.status;
+    throw error;
+  } finally {
+    if (status === 0) status = client.signal.aborted ? 499 : res.statusCode;
+    deps.metrics.inFlight(model, -1);
+    deps.metrics.observeRequest({ model, status, durationS: (performance.now() - t0) / 1000 });
+  }
+}
+
+interface ChainTarget extends ModelTarget {
+  /** The name the client (or the fallback list) used for this target. */
+  requested: string;
+}
+
+function fallbackTargets(deps: GatewayDeps, deployments: RouteInfo[], primary: ModelTarget): ChainTarget[] {
+  const spec = deployments.find((d) => d.name === primary.deployment)?.spec;
+  if (!spec?.fallback.length) return [];
+  const out: ChainTarget[] = [];
+  for (const name of spec?.fallback ?? []) {
+    const t = deps.directory.resolve(name, deployments);
+    if (t && t.deployment !== primary.deployment) out.push({ ...t, requested: name });
+  }
+  // "The first fallback model that is ready": ready ones first, list order kept.
+  const ready = (t: ChainTarget) => deployments.find((d) => d.name === t.deployment)?.ready === true;
+  return [...out.filter(ready), ...out.filter((t) => !ready(t))].slice(0, 1);
+}
+
+interface ServeContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  route: string;
+  parsed: ParsedRequest;
+  target: ModelTarget & { requested?: string };
+  fallbackName: string | null;
+  keepAlive: number | null;
+  client: AbortController;
+  t0: number;
+  hasNext: boolean;
+}
+
+async function serveOn(deps: GatewayDeps, ctx: ServeContext): Promise<Attempt> {
+  const { target, parsed, client } = ctx;
+  const exclude = new Set<string>();
+  const injectUsage = parsed.stream && !parsed.includeUsage && USAGE_ROUTES.has(ctx.route);
+  const body = buildBody(parsed, target, ctx.fallbackName, injectUsage);
+  for (;;) {
+    let lease: Lease;
+    try {
+      lease =
+        (exclude.size === 0 ? deps.supervisor.tryAcquire(target.deployment) : null) ??
+        (await waitForLease(deps, target.deployment, client.signal, exclude));
+    } catch (err) {
+      if (client.signal.aborted) return { kind: 'served', status: 499 };
+      const e = toHttpError(err);
+      if (exclude.size > 0 && e.code === 'no_other_replica') {
+        return { kind: 'unavailable', error: new HttpError(502, 'engine_failed', `${target.deployment}: the engine closed the connection before answering`) };
+      }
+      if (e.status >= 500) return { kind: 'unavailable', error: e };
+      throw e;
+    }
+    const replica = lease.replica;
+    let up: UpstreamResponse;
+    try {
+      up = await sendUpstream(replica.baseUrl + '/v1' + ctx.route, {
+        method: 'POST',
+        headers: forwardHeaders(ctx.req),
+        body,
+        signal: client.signal,
+      });
+    } catch (err) {
+      lease.release();
+      if (client.signal.aborted) return { kind: 'served', status: 499 };
+      if (failedBeforeResponse(err) && exclude.size === 0) {
+        // The engine died before answering: safe to try another replica once.
+        exclude.add(replica.id);
+        deps.metrics.retry(parsed.model);
+        continue;
+      }
+      return { kind: 'unavailable', error: new HttpError(502, 'engine_failed', `${target.deployment}: ${(err as Error).message}`) };
+    }
+    if (up.statusCode >= 500 && ctx.hasNext) {
+      await up.body.dump().catch(() => undefined);
+      lease.release();
+      return { kind: 'unavailable', error: new HttpError(502, 'engine_error', `${target.deployment} answered ${up.statusCode}`) };
+    }
+    let firstToken = false;
+    const result = await pipeResponse(up, ctx.res, {
+      backend: target.backend,
+      stripInjectedUsage: injectUsage,
+      extraHeaders: { 'x-berth-served-by': target.deployment, 'x-berth-replica': replica.id },
+      onFirstToken: () => {
+        if (firstToken) return;
+        firstToken = true;
+        deps.metrics.observeFirstToken(parsed.model, (performance.now() - ctx.t0) / 1000);
+      },
+    });
+    lease.release({ keepAliveS: ctx.keepAlive });
+    if (result.usage) deps.metrics.addTokens(parsed.model, result.usage.promptTokens, result.usage.completionTokens);
+    return { kind: 'served', status: result.broken && client.signal.aborted ? 499 : result.status };
+  }
+}
+
+/** The slow path: bounded by the wait limit and by the client staying connected. */
+async function waitForLease(deps: GatewayDeps, deployment: string, client: AbortSignal, exclude: ReadonlySet<string>): Promise<Lease> {
+  const wait = new AbortController();
+  const onClient = () => wait.abort(client.reason);
+  client.addEventListener('abort', onClient, { once: true });
+  const timer = setTimeout(() => wait.abort(new DOMException('wait limit reached', 'TimeoutError')), deps.settings.requestWaitMs);
+  try {
+    return await deps.supervisor.acquire(deployment, { signal: wait.signal, exclude });
+  } finally {
+    clearTimeout(timer);
+    client.removeEventListener('abort', onClient);
+  }
+}
+
+function buildBody(parsed: ParsedRequest, target: ModelTarget, fallbackName: string | null, includeUsage: boolean): Buffer {
+  const set: Record<string, unknown> = {};
+  const model: string | undefined = fallbackName ?? undefined;
+  // SGLang 0.4.6 picks adapters by `lora_path`, not `model` (which it only
+  // echoes): one client convention for both engines.
+  if (target.backend === 'sglang' && target.adapter) set.lora_path = target.adapter;
+  return rewriteBody(parsed, {
+    model,
+    dropFields: 'keep_alive' in parsed.json ? ['keep_alive'] : undefined,
+    includeUsage: includeUsage || undefined,
+    set: Object.keys(set).length ? set : undefined,
+  });
+}
+
+function forwardHeaders(req: IncomingMessage): Record<string, string> {
+  // The client's Authorization is Berth's key, never the engine's.
+  const h: Record<string, string> = { 'content-type': 'application/json' };
+  const accept = req.headers.accept;
+  if (accept) h.accept = accept;
+  const id = req.headers['x-request-id'];
+  if (typeof id === 'string') h['x-request-id'] = id;
+  return h;
+}

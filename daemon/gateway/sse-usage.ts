@@ -1,0 +1,272 @@
+// A tap on an engine's SSE response on its way to the client: reads token
+// usage and the first generated token for metrics, and, when Berth (not the
+// client) turned on `stream_options.include_usage`, removes what that changed
+// so the client gets the stream it asked for. Pure: bytes in, bytes out.
+//
+// Framing (both engines, see shared/fixtures/engine-responses/README.md): every
+// event is one `data: <json>\n\n`, the stream ends with `data: [DONE]\n\n`, and
+// mid-stream errors are `data: {"error": ...}` events. We split on a blank line
+// (`\n\n`, also `\r\n\r\n` and mixes of the two); bare-CR line endings, which
+// the SSE spec also allows, are not produced by either engine and not split.
+//
+// What include_usage changes, and what we undo:
+// - vLLM chat and completions: one extra event after the finish chunk,
+//   `"choices":[]` plus `usage`. Dropped; the rest is byte-identical to a run
+//   without include_usage.
+// - SGLang /v1/completions: the same extra `"choices":[]` event (adapter.py,
+//   v1_completions). Dropped.
+// - SGLang /v1/chat/completions: the usage rides on the final chunk, whose
+//   `choices` is NOT empty (it repeats finish_reason with an empty delta); the
+//   same chunk carries `"usage":null` without include_usage. We rewrite that
+//   member to `null`.
+//   Not undone, because it cannot be without delaying tokens: with
+//   include_usage SGLang 0.4.6 (adapter.py, generate_stream_resp) also sends
+//   `finish_reason: null` on every content and tool-call chunk, and skips the
+//   empty-delta chunk that would carry finish_reason and `matched_stop` (e.g.
+//   the EOS id). So a client of a Berth-metered SGLang chat stream sees the
+//   finish reason once, on the final chunk, with `matched_stop: null`, where
+//   the bare engine would show it twice. Restoring it means holding every
+//   content chunk until the next one proves it was not the last: one token of
+//   added latency on every stream, which we do not pay.
+// - vLLM `continuous_usage_stats` puts usage on every chunk, but only together
+//   with include_usage; rewriteBody turns it off when Berth injects. Should it
+//   arrive anyway, usage is removed from chat chunks (vLLM leaves the key out
+//   of them otherwise) and nulled on completion chunks (which otherwise carry
+//   `"usage":null`, being dumped with every key).
+//
+// Cost: in pass-through mode the client's bytes are the engine's Buffers,
+// untouched; in strip mode, complete events are forwarded in the same push and
+// only an incomplete trailing event is held. An event is JSON-parsed only if
+// it contains `"usage":{` (both engines write compact pydantic JSON; the
+// sequence cannot occur inside a JSON string, whose quotes are escaped), and
+// then only its `usage` value is parsed.
+import { editJsonObject, jsonObjectMembers, readUsage, skipWs, type TokenUsage } from './usage.js';
+
+export type EngineBackend = 'vllm' | 'sglang';
+
+export interface SseUsageTapOptions {
+  /**
+   * Berth injected include_usage and the client did not ask for it: remove the
+   * usage the engine adds. When false, push() returns the very Buffer it was
+   * given and the tap only reads.
+   */
+  stripInjectedUsage: boolean;
+  backend: EngineBackend;
+  /** Called synchronously from push() when the first generated token goes by (time to first token). */
+  onFirstToken?: () => void;
+}
+
+/**
+ * Past this size an event is forwarded without being read, so an engine that
+ * never ends an event cannot grow our buffer without bound (a usage event is a
+ * few hundred bytes; a chunk with top_logprobs a few KB).
+ */
+export const MAX_EVENT_BYTES = 4 * 1024 * 1024;
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const QUOTE = 0x22;
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const EMPTY = Buffer.alloc(0);
+const DATA = Buffer.from('data:');
+const USAGE_OBJECT = Buffer.from('"usage":{');
+const CHAT_CHUNK = Buffer.from('"chat.completion.chunk"');
+const NULL = Buffer.from('null');
+const USAGE_TO_NULL = { replace: new Map([['usage', NULL]]) };
+const USAGE_REMOVED = { drop: new Set(['usage']) };
+
+// Generated output in a chunk: a non-empty string after one of these keys, or
+// a tool call. vLLM's role chunk has `"content":""` and its content chunks
+// `"tool_calls":[]`; SGLang's role chunk has `"content":null`: none count.
+// `"reasoning_content":"` cannot match `"content":"` (the byte before
+// `content` is `_`, not a quote).
+const TOKEN_KEYS = ['"content":"', '"reasoning_content":"', '"text":"'].map((k) => Buffer.from(k));
+const TOOL_CALL = Buffer.from('"tool_calls":[{');
+
+export class SseUsageTap {
+  private readonly strip: boolean;
+  private readonly backend: EngineBackend;
+  private readonly firstTokenCallback: (() => void) | undefined;
+  /** Bytes of the current, incomplete event (views on the pushed chunks). */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  /** Last two bytes of the current event, -1 when it has fewer: an event end can straddle pushes. */
+  private prev1 = -1;
+  private prev2 = -1;
+  /** The current event outgrew MAX_EVENT_BYTES: its start is gone, forward the rest unread. */
+  private oversized = false;
+  private lastUsage: TokenUsage | null = null;
+  private firstTokenSeen = false;
+
+  constructor(opts: SseUsageTapOptions) {
+    this.strip = opts.stripInjectedUsage;
+    this.backend = opts.backend;
+    this.firstTokenCallback = opts.onFirstToken;
+  }
+
+  /** Token usage reported by the engine (the last one seen), or null if none went by. */
+  get usage(): TokenUsage | null {
+    return this.lastUsage;
+  }
+
+  /** True once a chunk with generated content (non-empty content/reasoning/text, or a tool call) went by. */
+  get sawFirstToken(): boolean {
+    return this.firstTokenSeen;
+  }
+
+  /**
+   * Bytes to forward to the client now. Without stripping: `chunk` itself.
+   * With stripping: every complete event, edited where needed (`chunk` itself
+   * when it holds only complete, unedited events), minus a held-back
+   * incomplete trailing event.
+   */
+  push(chunk: Buffer): Buffer {
+    if (chunk.length === 0) return chunk;
+    const out: Buffer[] = [];
+    let edited = false; // the output is not a prefix of `chunk`
+    let evStart = 0; // start of the current event in `chunk`
+    let runStart = 0; // strip mode: start of chunk bytes not yet added to `out`
+    for (let i = chunk.indexOf(LF); i !== -1; i = chunk.indexOf(LF, i + 1)) {
+      if (!this.endsEvent(chunk, evStart, i)) continue;
+      const end = i + 1;
+      if (evStart === 0 && this.heldBytes > 0) {
+        const event = Buffer.concat([...this.held, chunk.subarray(0, end)], this.heldBytes + end);
+        this.held = [];
+        this.heldBytes = 0;
+        const replacement = this.oversized ? null : this.onEvent(event);
+        if (this.strip) out.push(replacement ?? event);
+        edited = true;
+        runStart = end;
+      } else if (!this.oversized) {
+        const replacement = this.onEvent(chunk.subarray(evStart, end));
+        if (replacement && this.strip) {
+          out.push(chunk.subarray(runStart, evStart), replacement);
+          edited = true;
+          runStart = end;
+        }
+      }
+      this.oversized = false;
+      this.prev1 = this.prev2 = -1;
+      evStart = end;
+    }
+
+    const tail = chunk.length - evStart;
+    if (tail > 0) {
+      this.prev2 = tail >= 2 ? chunk[chunk.length - 2]! : evStart === 0 ? this.prev1 : -1;
+      this.prev1 = chunk[chunk.length - 1]!;
+      this.held.push(chunk.subarray(evStart));
+      this.heldBytes += tail;
+    }
+
+    if (!this.strip) {
+      if (this.heldBytes > MAX_EVENT_BYTES) this.giveUpOnEvent();
+      return chunk;
+    }
+    let forward: Buffer;
+    if (edited) {
+      out.push(chunk.subarray(runStart, evStart));
+      forward = Buffer.concat(out);
+    } else forward = evStart === chunk.length ? chunk : chunk.subarray(0, evStart);
+    return this.heldBytes > MAX_EVENT_BYTES ? this.flushOversized(forward) : forward;
+  }
+
+  /** Held-back bytes of an unterminated last event, as the engine sent them (strip mode only; SSE clients discard such an event). */
+  end(): Buffer {
+    const rest = this.strip && this.heldBytes > 0 ? Buffer.concat(this.held, this.heldBytes) : EMPTY;
+    this.held = [];
+    this.heldBytes = 0;
+    this.prev1 = this.prev2 = -1;
+    this.oversized = false;
+    return rest;
+  }
+
+  /**
+   * Whether the LF at chunk[i] completes a blank line (LF LF, or LF CR LF).
+   * Bytes before `evStart` belong to the previous event and never count;
+   * before chunk[0] they come from prev1/prev2.
+   */
+  private endsEvent(chunk: Buffer, evStart: number, i: number): boolean {
+    // No closure here: this runs for every line, and tsx/esbuild wrap named
+    // closures in a per-call __name() that cost more than the whole check.
+    const p = i - 1 >= evStart ? chunk[i - 1]! : evStart === 0 ? this.prev1 : -1;
+    if (p === LF) return true;
+    if (p !== CR) return false;
+    const k = i - 2;
+    const pp = k >= evStart ? chunk[k]! : evStart > 0 ? -1 : k === -1 ? this.prev1 : this.prev2;
+    return pp === LF;
+  }
+
+  private giveUpOnEvent(): void {
+    this.held = [];
+    this.heldBytes = 0;
+    this.oversized = true;
+  }
+
+  /** Strip mode: forward `before` and the held start of an oversized event, and stop holding it. */
+  private flushOversized(before: Buffer): Buffer {
+    const flushed = Buffer.concat([before, ...this.held]);
+    this.giveUpOnEvent();
+    return flushed;
+  }
+
+  /** Reads one complete event; returns its replacement (EMPTY to drop it), or null to forward it as is. */
+  private onEvent(event: Buffer): Buffer | null {
+    if (!this.firstTokenSeen && carriesToken(event)) {
+      this.firstTokenSeen = true;
+      this.firstTokenCallback?.();
+    }
+    if (event.indexOf(USAGE_OBJECT) === -1) return null;
+    const data = dataField(event);
+    if (!data || event[data.start] !== OPEN_BRACE) return null;
+    const scanned = jsonObjectMembers(event, data.start);
+    if (!scanned || scanned.close >= data.end) return null;
+    const usageMember = scanned.members.findLast((m) => m.key === 'usage');
+    if (!usageMember || event[usageMember.valueStart] !== OPEN_BRACE) return null;
+    try {
+      const usage = readUsage(JSON.parse(event.toString('utf8', usageMember.valueStart, usageMember.valueEnd)));
+      if (usage) this.lastUsage = usage;
+    } catch {
+      return null;
+    }
+    if (!this.strip) return null;
+
+    const choices = scanned.members.findLast((m) => m.key === 'choices');
+    if (choices && event[choices.valueStart] === OPEN_BRACKET && event[skipWs(event, choices.valueStart + 1)] === CLOSE_BRACKET) {
+      return EMPTY; // the extra usage-only event (vLLM both routes, SGLang completions)
+    }
+    const object = scanned.members.findLast((m) => m.key === 'object');
+    const vllmChat =
+      this.backend === 'vllm' && !!object && event.subarray(object.valueStart, object.valueEnd).equals(CHAT_CHUNK);
+    const pieces = editJsonObject(event, data.start, vllmChat ? USAGE_REMOVED : USAGE_TO_NULL, scanned);
+    if (!pieces) return null;
+    return Buffer.concat([event.subarray(0, data.start), ...pieces, event.subarray(scanned.close + 1)]);
+  }
+}
+
+function carriesToken(event: Buffer): boolean {
+  for (const key of TOKEN_KEYS) {
+    for (let at = event.indexOf(key); at !== -1; at = event.indexOf(key, at + key.length)) {
+      if (event[at + key.length] !== QUOTE) return true;
+    }
+  }
+  return event.indexOf(TOOL_CALL) !== -1;
+}
+
+/** The value span of the event's single `data:` line; null when there is none or several (neither engine splits data). */
+function dataField(event: Buffer): { start: number; end: number } | null {
+  let found: { start: number; end: number } | null = null;
+  for (let s = 0; s < event.length; ) {
+    let e = event.indexOf(LF, s);
+    if (e === -1) e = event.length;
+    if (s + DATA.length <= e && event.compare(DATA, 0, DATA.length, s, s + DATA.length) === 0) {
+      if (found) return null;
+      const start = event[s + DATA.length] === SPACE ? s + DATA.length + 1 : s + DATA.length;
+      found = { start, end: e > start && event[e - 1] === CR ? e - 1 : e };
+    }
+    s = e + 1;
+  }
+  return found;
+}

@@ -1,0 +1,50 @@
+// createServer(deps): one express app with /api/v1 (management), /v1 (the
+// OpenAI gateway) and /metrics. No listen() here, so tests mount it anywhere.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { createGateway } from './gateway/gateway.js';
+import { apiRouter, type ApiDeps } from './api/router.js';
+import { gatewayRouter } from './gateway/router.js';
+import type { GatewayMetrics } from './gateway/metrics.js';
+import { ModelDirectory } from './gateway/model-directory.js';
+import { apiKeyCheck, hostCheck, originCheck } from './http/security.js';
+import { errorMiddleware, notFound } from './http/errors.js';
+
+export interface ServerDeps extends ApiDeps {
+  metrics: GatewayMetrics;
+}
+
+/**
+ * The daemon's request listener: POST /v1/* on the gateway's fast path,
+ * everything else on the express app.
+ */
+export function createServer(deps: ServerDeps): RequestListener & { app: Express } {
+  const directory = new ModelDirectory();
+  const gateway = createGateway({ ...deps, directory });
+  const app = createApp(deps, directory);
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    if (!gateway(req, res)) app(req, res);
+  };
+  return Object.assign(listener, { app });
+}
+
+function createApp(deps: ServerDeps, directory: ModelDirectory): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(hostCheck(deps.settings));
+  const auth = apiKeyCheck(deps.settings.apiKey);
+  app.use('/api', originCheck(deps.settings), auth);
+  app.use('/api/v1', apiRouter(deps));
+  app.use('/v1', gatewayRouter({ ...deps, directory }));
+  app.get('/metrics', auth, async (_req, res) => {
+    const { contentType, body } = await deps.metrics.render();
+    res.type(contentType).send(body);
+  });
+  app.use((req, _res, next) => next(notFound(`no route ${req.method} ${req.path}`, 'route_not_found')));
+  // Errors raised before a router (the Host check) still speak the route's dialect.
+  const openai = errorMiddleware('openai', deps.log);
+  const berth = errorMiddleware('berth', deps.log);
+  app.use(((err, req, res, next) => (req.path.startsWith('/v1') ? openai : berth)(err, req, res, next)) as ErrorRequestHandler);
+  return app;
+}

@@ -1,0 +1,292 @@
+// One engine process and its life: launch, readiness, crash restarts with
+// backoff, drain-free stop. The deployment controller owns allocation; a
+// replica keeps its GPUs and port across crash restarts so a restart never
+// races another deployment for them.
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { LaunchPlan, ReplicaState, ReplicaStatus } from '../contract/api.js';
+import type { Launcher, RunningProcess, ExitInfo } from '../launchers/types.js';
+import { stopGroup } from '../launchers/process-group.js';
+import { ReplicaLog } from '../logs/replica-log.js';
+import type { StateStore } from '../state/store.js';
+import { nextRestart } from './backoff.js';
+import { explainFailure, isFatalLogLine } from './failure-reason.js';
+import { lineSignalsReady, pollHttpReady, type HttpProbe } from './readiness.js';
+import { ReplicaStateCell } from './states.js';
+
+export interface ReplicaTiming {
+  startTimeoutMs: number;
+  stopGraceMs: number;
+  readinessIntervalMs: number;
+}
+
+export interface ReplicaDeps {
+  launcher: Launcher;
+  store: StateStore;
+  timing: ReplicaTiming;
+  log: Logger;
+  /** The environment every engine inherits before the plan's env is applied. */
+  baseEnv: Record<string, string>;
+  logDir: string | null;
+  probe?: HttpProbe;
+  onChange: (replica: Replica, from: ReplicaState, to: ReplicaState, reason: string | null) => void;
+}
+
+type AttemptOutcome =
+  | { kind: 'ready' }
+  | { kind: 'exited'; exit: ExitInfo }
+  | { kind: 'timeout' }
+  | { kind: 'fatal'; line: string }
+  | { kind: 'aborted' };
+
+export class ReplicaFailedError extends Error {
+  readonly status = 503;
+  readonly code = 'replica_failed';
+}
+
+export class Replica {
+  readonly cell = new ReplicaStateCell();
+  readonly output: ReplicaLog;
+  private proc: RunningProcess | null = null;
+  private attempt: AbortController | null = null;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private crashTimes: number[] = [];
+  private stopping: Promise<void> | null = null;
+  private startedAt: string | null = null;
+  private readyAt: string | null = null;
+  restarts = 0;
+  /** Requests being served by this replica right now (the gateway's leases). */
+  inFlight = 0;
+
+  constructor(
+    readonly id: string,
+    readonly deployment: string,
+    readonly plan: LaunchPlan,
+    private readonly deps: ReplicaDeps,
+  ) {
+    this.output = new ReplicaLog({
+      file: deps.logDir ? join(deps.logDir, `${id}.log`) : null,
+      onError: (err) => deps.log.warn({ err }, 'log file write failed'),
+    });
+    this.cell.onChange((from, to, reason) => deps.onChange(this, from, to, reason));
+  }
+
+  get state(): ReplicaState {
+    return this.cell.state;
+  }
+
+  /** Where the gateway reaches this engine. */
+  get baseUrl(): string {
+    return `http://${urlHost(this.plan.host)}:${this.plan.port}`;
+  }
+
+  status(): ReplicaStatus {
+    return {
+      id: this.id,
+      state: this.cell.state,
+      reason: this.cell.reason,
+      pid: this.proc?.pid ?? null,
+      port: this.plan.port,
+      gpus: this.plan.gpus,
+      startedAt: this.startedAt,
+      readyAt: this.readyAt,
+      restarts: this.restarts,
+      inFlight: this.inFlight,
+    };
+  }
+
+  /** Kicks off a launch from `pending`; progress is observable through state changes. */
+  start(): void {
+    void this.runAttempt();
+  }
+
+  /**
+   * Resolves when the replica is ready; rejects when it fails or stops first.
+   * Callers ask instead of peeking at the state (STYLE example 2).
+   */
+  waitReady(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const check = (): boolean => {
+        const s = this.cell.state;
+        if (s === 'ready') return resolve(), true;
+        if (s === 'failed' || s === 'stopped' || s === 'stopping') {
+          return reject(new ReplicaFailedError(this.cell.reason ?? `replica ${this.id} is ${s}`)), true;
+        }
+        return false;
+      };
+      if (check()) return;
+      const off = this.cell.onChange(() => {
+        if (check()) cleanup();
+      });
+      const onAbort = () => (cleanup(), reject(signal?.reason ?? new Error('aborted')));
+      const cleanup = () => (off(), signal?.removeEventListener('abort', onAbort));
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private async runAttempt(): Promise<void> {
+    this.cell.transition('pending', 'starting');
+    const attempt = new AbortController();
+    this.attempt = attempt;
+    const { argv, env } = this.plan;
+    let proc: RunningProcess;
+    try {
+      proc = await this.deps.launcher.start({ argv, env: { ...this.deps.baseEnv, ...env } });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.fail(`cannot start ${argv[0]}: ${message}`);
+      return;
+    }
+    if (attempt.signal.aborted) {
+      // stop() arrived while the launcher was spawning.
+      await stopGroup(proc, { graceMs: this.deps.timing.stopGraceMs });
+      return;
+    }
+    this.proc = proc;
+    this.startedAt = new Date().toISOString();
+    const unsubscribeData = proc.onData((chunk) => this.output.write(chunk));
+    await this.deps.store
+      .recordProcess({ deployment: this.deployment, replica: this.id, pid: proc.pid, startTime: proc.startTime, port: this.plan.port, gpus: this.plan.gpus })
+      .catch((err: unknown) => this.deps.log.error({ err }, 'could not record engine pid'));
+    this.deps.log.info({ pid: proc.pid, port: this.plan.port, gpus: this.plan.gpus }, 'engine started');
+
+    const outcome = await this.awaitReadiness(proc, attempt.signal);
+    if (outcome.kind === 'ready') {
+      this.readyAt = new Date().toISOString();
+      this.cell.transition('starting', 'ready');
+      const exit = await proc.exited;
+      unsubscribeData();
+      await this.afterExit(proc);
+      if (this.cell.state === 'ready') this.onCrash(exit);
+      return;
+    }
+    if (outcome.kind === 'aborted') {
+      unsubscribeData();
+      return; // stop() owns the process from here.
+    }
+    let exit: ExitInfo | null = null;
+    if (outcome.kind === 'exited') exit = outcome.exit;
+    else exit = await stopGroup(proc, { graceMs: this.deps.timing.stopGraceMs });
+    unsubscribeData();
+    await this.afterExit(proc);
+    if (this.cell.state !== 'starting') return;
+    const lines = this.output.lastLines(200);
+    const reason =
+      outcome.kind === 'fatal'
+        ? outcome.line
+        : explainFailure({
+            lines,
+            exit,
+            backend: this.plan.backend,
+            timedOut: outcome.kind === 'timeout',
+            timeoutMs: this.deps.timing.startTimeoutMs,
+          });
+    // A restart that cannot come up counts against the crash budget; a first start fails at once.
+    if (this.crashTimes.length > 0) this.scheduleRestart(reason, 'starting');
+    else this.fail(reason);
+  }
+
+  private awaitReadiness(proc: RunningProcess, signal: AbortSignal): Promise<AttemptOutcome> {
+    const readiness = this.plan.readiness;
+    return new Promise<AttemptOutcome>((resolve) => {
+      const local = new AbortController();
+      let settled = false;
+      const done = (o: AttemptOutcome) => {
+        if (settled) return;
+        settled = true;
+        local.abort();
+        clearTimeout(timer);
+        unsubscribe();
+        signal.removeEventListener('abort', onAbort);
+        resolve(o);
+      };
+      const onAbort = () => done({ kind: 'aborted' });
+      signal.addEventListener('abort', onAbort, { once: true });
+      const timer = setTimeout(() => done({ kind: 'timeout' }), this.deps.timing.startTimeoutMs);
+      const unsubscribe = this.output.subscribe((lines) => {
+        for (const line of lines) {
+          if (lineSignalsReady(readiness, line)) return done({ kind: 'ready' });
+          const fatal = isFatalLogLine(this.plan.backend, line);
+          if (fatal) return done({ kind: 'fatal', line: fatal });
+        }
+      });
+      void proc.exited.then((exit) => done({ kind: 'exited', exit }));
+      void pollHttpReady(readiness, this.baseUrl, this.deps.timing.readinessIntervalMs, local.signal, this.deps.probe).then((ok) => {
+        if (ok) done({ kind: 'ready' });
+      });
+    });
+  }
+
+  /** After the leader exits: kill whatever of its group survived and forget the pid. */
+  private async afterExit(proc: RunningProcess): Promise<void> {
+    proc.signal('SIGKILL');
+    if (this.proc === proc) this.proc = null;
+    await this.deps.store.forgetProcess(this.id).catch(() => undefined);
+  }
+
+  private onCrash(exit: ExitInfo): void {
+    const reason = explainFailure({ lines: this.output.lastLines(200), exit, backend: this.plan.backend });
+    this.deps.log.warn({ exit, reason }, 'engine exited after ready');
+    this.scheduleRestart(reason, 'ready');
+  }
+
+  private scheduleRestart(reason: string, from: 'ready' | 'starting'): void {
+    const decision = nextRestart(this.crashTimes, Date.now());
+    this.crashTimes = [...decision.recent, Date.now()];
+    if (decision.giveUp) {
+      this.fail(`${reason} (crashed ${this.crashTimes.length} times in 10 minutes; not restarting)`);
+      return;
+    }
+    const seconds = Math.round(decision.delayMs / 100) / 10;
+    this.cell.transition(from, 'pending', `crashed: ${reason}; restarting in ${seconds}s`);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.cell.state !== 'pending') return;
+      this.restarts++;
+      void this.runAttempt();
+    }, decision.delayMs);
+  }
+
+  private fail(reason: string): void {
+    const s = this.cell.state;
+    if (s === 'failed' || s === 'stopped') return;
+    this.cell.transition(s, 'failed', reason);
+    this.deps.log.warn({ reason }, 'replica failed');
+  }
+
+  /** Stops the engine: SIGTERM to its process group, SIGKILL after the grace period. */
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopping = this.doStop().finally(() => {
+      this.stopping = null;
+    });
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    const s = this.cell.state;
+    if (s === 'stopped' || s === 'failed') return;
+    this.cell.transition(s, 'stopping');
+    this.attempt?.abort();
+    const proc = this.proc;
+    if (proc) {
+      const exit = await stopGroup(proc, { graceMs: this.deps.timing.stopGraceMs });
+      this.deps.log.info({ exit }, 'engine stopped');
+      await this.afterExit(proc);
+    }
+    this.cell.transition('stopping', 'stopped');
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    await this.output.close();
+  }
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}

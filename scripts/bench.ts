@@ -1,0 +1,182 @@
+// npm run bench: the gateway's overhead, measured against the engine directly and
+// against nginx in front of the same engine, in one run on one machine.
+//
+// Two fake vLLM engines run under a real daemon (`berth serve`): "bench" answers
+// as fast as it can (throughput and latency, autocannon), "bench-paced" spends
+// BENCH_TOKEN_DELAY_MS per token so that a buffering proxy would show (stream
+// timing). Every target reaches the same engine, so the differences are the proxy.
+//
+// Settings (environment): BENCH_DURATION seconds per point (5), BENCH_WARMUP
+// seconds (1), BENCH_CONNECTIONS (1,64), BENCH_TTFB_N streams per target (50),
+// BENCH_TOKEN_DELAY_MS (20), BENCH_NGINX (nginx binary), BENCH_OUT (JSON path).
+import { writeFileSync } from 'node:fs';
+import { availableParallelism, constants, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startBerth } from './bench/berth.js';
+import { chatBody, completeBody, load, type Mode } from './bench/load.js';
+import { findNginx, NGINX_MISSING, startNginx } from './bench/nginx.js';
+import { render, verdict, type LoadRow, type Report, type Target, type TtfbRow } from './bench/report.js';
+import { streamTimings } from './bench/ttfb.js';
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!(n > 0)) throw new Error(`${name}=${raw}: expected a positive number`);
+  return n;
+}
+
+const readConfig = () => ({
+  seconds: envNumber('BENCH_DURATION', 5),
+  warmup: envNumber('BENCH_WARMUP', 1),
+  connections: (process.env.BENCH_CONNECTIONS ?? '1,64').split(',').map((c) => {
+    const n = Number(c);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_CONNECTIONS=${process.env.BENCH_CONNECTIONS}: expected whole numbers like 1,64`);
+    return n;
+  }),
+  ttfbN: envNumber('BENCH_TTFB_N', 50),
+  tokenDelayMs: envNumber('BENCH_TOKEN_DELAY_MS', 20),
+  out: process.env.BENCH_OUT ?? join(tmpdir(), 'berth-bench-results-latest.json'),
+});
+
+const FAST = 'bench';
+const PACED = 'bench-paced';
+/** Completion tokens per answer (max_tokens is 16, so the fake's budget decides). */
+const TOKENS = 8;
+const MODES: Mode[] = ['json', 'stream'];
+const CHAT = '/v1/chat/completions';
+
+// Everything started is stopped in reverse order, once, on every way out.
+const cleanups: (() => Promise<void>)[] = [];
+let cleaning: Promise<void> | undefined;
+const cleanup = () =>
+  (cleaning ??= (async () => {
+    for (const stop of cleanups.reverse()) await stop().catch((err: Error) => console.error(`bench: cleanup: ${err.message}`));
+  })());
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    console.error(`\nbench: ${sig}, stopping nginx and the daemon...`);
+    void cleanup().finally(() => process.exit(128 + constants.signals[sig]));
+  });
+}
+
+const log = (s: string) => process.stderr.write(s);
+
+/** null when the target answers a real request; else why it cannot be measured. */
+async function probe(target: Target, url: string): Promise<{ reason: string; failed: boolean } | null> {
+  const res = await fetch(url + CHAT, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chatBody(FAST, 'json') }).catch(
+    (err: Error) => err,
+  );
+  if (res instanceof Error) return { reason: `unreachable (${res.message})`, failed: true };
+  const text = await res.text();
+  if (res.ok && completeBody('json', text)) return null;
+  // The daemon's own 404 for a path it does not route: the gateway is not there
+  // yet, which is not a failure of this benchmark. Any other answer is.
+  if (target === 'gateway' && res.status === 404 && text.includes('"route_not_found"')) {
+    return { reason: 'unavailable (404: the daemon has no /v1 route yet)', failed: false };
+  }
+  return { reason: `HTTP ${res.status}: ${text.slice(0, 200)}`, failed: true };
+}
+
+async function main(): Promise<number> {
+  const cfg = readConfig();
+  const [load1] = loadavg();
+  // Every process on the path competes for the same cores; a busy machine shows up
+  // as noise and as drift, so say so before anyone reads the numbers.
+  if (load1! > availableParallelism() / 2) console.error(`bench: load average ${load1!.toFixed(1)} on ${availableParallelism()} CPUs before starting: expect noisy numbers`);
+  const nginxBin = findNginx();
+  if (!nginxBin) console.error(`bench: ${NGINX_MISSING}; measuring without the nginx column`);
+
+  log('starting the daemon and two fake engines...\n');
+  const berth = await startBerth();
+  cleanups.push(berth.stop);
+  const engine = { FAKE_START_DELAY_MS: '0', FAKE_TOKENS: String(TOKENS) };
+  const fastPort = await berth.deploy(FAST, engine);
+  const pacedPort = await berth.deploy(PACED, { ...engine, FAKE_TOKEN_DELAY_MS: String(cfg.tokenDelayMs) });
+
+  const base: Partial<Record<Target, { fast: string; paced: string }>> = {
+    direct: { fast: `http://127.0.0.1:${fastPort}`, paced: `http://127.0.0.1:${pacedPort}` },
+    // The gateway routes by the body's model, so one address serves both engines.
+    gateway: { fast: berth.url, paced: berth.url },
+  };
+  const skipped: Report['skipped'] = {};
+  if (nginxBin) {
+    const [fast, paced] = [await freePort(), await freePort()];
+    const nginx = await startNginx(nginxBin.bin, [
+      { listen: fast, upstream: fastPort },
+      { listen: paced, upstream: pacedPort },
+    ]);
+    cleanups.push(nginx.stop);
+    base.nginx = { fast: `http://127.0.0.1:${fast}`, paced: `http://127.0.0.1:${paced}` };
+  } else skipped.nginx = { reason: `skipped (${NGINX_MISSING})`, failed: false };
+
+  const targets: Target[] = [];
+  for (const t of ['direct', 'nginx', 'gateway'] as const) {
+    const url = base[t];
+    if (!url) continue;
+    const why = await probe(t, url.fast);
+    if (why) skipped[t] = why;
+    else targets.push(t);
+  }
+  if (!targets.includes('direct')) throw new Error(`the fake engine does not answer: ${skipped.direct?.reason}`);
+  log(`measuring ${targets.join(', ')}${Object.keys(skipped).length ? ` (not ${Object.keys(skipped).join(', ')})` : ''}\n`);
+
+  // Warm-up: JIT in every process on the path, and nginx's upstream keepalive pool filled.
+  const busiest = Math.max(...cfg.connections);
+  for (const t of targets) for (const mode of MODES) await load(base[t]!.fast + CHAT, { model: FAST, mode, connections: busiest, seconds: cfg.warmup });
+
+  // Targets interleaved per point, and the order rotated from point to point, so
+  // that drift (a noisy neighbour, an engine slowing as it runs) hits them alike.
+  const rows: LoadRow[] = [];
+  let turn = 0;
+  for (const mode of MODES) {
+    for (const connections of cfg.connections) {
+      const order = targets.map((_, i) => targets[(i + turn) % targets.length]!);
+      turn++;
+      for (const target of order) {
+        log(`  ${target} ${mode} c=${connections}: `);
+        const r = await load(base[target]!.fast + CHAT, { model: FAST, mode, connections, seconds: cfg.seconds });
+        log(r.failures.length ? `FAILED ${r.failures.join('; ')}\n` : `${r.rps.toFixed(0)} req/s\n`);
+        rows.push({ target, mode, connections, ...r });
+      }
+    }
+  }
+
+  log(`stream timing: ${cfg.ttfbN} sequential streams of ${TOKENS} tokens, ${cfg.tokenDelayMs} ms each, per target\n`);
+  const ttfb: TtfbRow[] = [];
+  for (const target of targets) ttfb.push({ target, ...(await streamTimings(base[target]!.paced + CHAT, PACED, cfg.ttfbN)) });
+
+  const report: Report = {
+    meta: {
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: `${availableParallelism()} × ${cpus()[0]?.model ?? 'unknown'}`,
+      loadAverageBefore: load1,
+      nginx: nginxBin?.version ?? null,
+      secondsPerPoint: cfg.seconds,
+      connections: cfg.connections,
+      tokens: TOKENS,
+      tokenDelayMs: cfg.tokenDelayMs,
+    },
+    skipped,
+    // Table order, whatever order they ran in.
+    load: rows.sort((a, b) => MODES.indexOf(a.mode) - MODES.indexOf(b.mode) || a.connections - b.connections || targets.indexOf(a.target) - targets.indexOf(b.target)),
+    ttfb,
+    minReads: TOKENS / 2,
+  };
+  console.log(`\n${render(report)}`);
+  writeFileSync(cfg.out, JSON.stringify(report, null, 2) + '\n');
+  console.log(`\nresults: ${cfg.out}`);
+  return verdict(report).failures.length ? 1 : 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (err) {
+  console.error(`bench: ${(err as Error).message}`);
+} finally {
+  await cleanup();
+}
+// Exit now: an idle keep-alive socket must not hold the process open.
+process.exit(code);

@@ -1,0 +1,101 @@
+// The results as tables for a terminal and as JSON, and the verdicts against the
+// issue's targets: gateway req/s ≥ nginx's at every point, streams never buffered.
+import type { LoadResult, Mode } from './load.js';
+import type { StreamTimings } from './ttfb.js';
+
+export const TARGETS = ['direct', 'nginx', 'gateway'] as const;
+export type Target = (typeof TARGETS)[number];
+
+export interface LoadRow extends LoadResult {
+  target: Target;
+  mode: Mode;
+  connections: number;
+}
+
+export interface TtfbRow extends StreamTimings {
+  target: Target;
+}
+
+export interface Report {
+  meta: Record<string, unknown>;
+  /** Targets not measured and why; `failed: false` where that is expected (no nginx, no /v1 yet). */
+  skipped: Partial<Record<Target, { reason: string; failed: boolean }>>;
+  load: LoadRow[];
+  ttfb: TtfbRow[];
+  /** A stream counts as unbuffered when its first chunk comes before half its total time, in at least this many reads. */
+  minReads: number;
+}
+
+/** `align`: one 'l' or 'r' per column. */
+function table(align: string, head: string[], rows: string[][]): string {
+  const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (align[i] === 'r' ? c.padStart(width[i]!) : c.padEnd(width[i]!))).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)].join('\n');
+}
+
+const ms = (v: number) => (Number.isNaN(v) ? '-' : v.toFixed(v < 10 ? 2 : 1));
+const ratio = (a: LoadRow, b: LoadRow | undefined) => (b && b.rps > 0 ? `${(a.rps / b.rps).toFixed(2)}x` : '-');
+const point = (r: LoadRow) => `${r.mode} c=${r.connections}`;
+const buffered = (r: TtfbRow, minReads: number) => !(r.firstChunk.p50 < r.total.p50 / 2 && r.reads >= minReads);
+
+function peer(rows: LoadRow[], r: LoadRow, target: Target): LoadRow | undefined {
+  return rows.find((x) => x.target === target && x.mode === r.mode && x.connections === r.connections && x.failures.length === 0);
+}
+
+export interface Verdict {
+  failures: string[];
+  notes: string[];
+}
+
+export function verdict(rep: Report): Verdict {
+  const failures: string[] = [];
+  const notes: string[] = [];
+  for (const [target, s] of Object.entries(rep.skipped)) (s.failed ? failures : notes).push(`${target}: ${s.reason}`);
+  for (const r of rep.load) if (r.failures.length) failures.push(`${r.target} ${point(r)}: ${r.failures.join('; ')}`);
+  for (const r of rep.ttfb) {
+    if (r.failures.length) failures.push(`${r.target} stream timing: ${r.failures.join('; ')}`);
+    else if (buffered(r, rep.minReads)) failures.push(`${r.target} buffers streams (first chunk p50 ${ms(r.firstChunk.p50)} ms of ${ms(r.total.p50)} ms, ${r.reads} reads)`);
+  }
+
+  const gateway = rep.load.filter((r) => r.target === 'gateway' && r.failures.length === 0);
+  if (rep.skipped.gateway || rep.skipped.nginx) notes.push('target (gateway req/s >= nginx at every point): not evaluated, a column is missing');
+  else {
+    const missed = gateway.flatMap((r) => {
+      const n = peer(rep.load, r, 'nginx');
+      return n && r.rps < n.rps ? [`${point(r)} ${ratio(r, n)}`] : [];
+    });
+    notes.push(`target (gateway req/s >= nginx at every point): ${missed.length ? `MISSED at ${missed.join(', ')}` : 'met'}`);
+  }
+  return { failures, notes };
+}
+
+export function render(rep: Report): string {
+  const load = table(
+    'llrrrrrr',
+    ['target', 'mode', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'vs direct', 'vs nginx'],
+    rep.load.map((r) =>
+      r.failures.length
+        ? [r.target, r.mode, String(r.connections), 'FAILED', '', '', '', '']
+        : [r.target, r.mode, String(r.connections), r.rps.toFixed(0), ms(r.p50), ms(r.p99), ratio(r, peer(rep.load, r, 'direct')), ratio(r, peer(rep.load, r, 'nginx'))],
+    ),
+  );
+  const ttfb = table(
+    'lrrrrl',
+    ['stream via', 'first byte p50 ms', 'p99 ms', 'last byte p50 ms', 'reads', ''],
+    rep.ttfb.map((r) =>
+      r.failures.length
+        ? [r.target, 'FAILED', '', '', '', '']
+        : [r.target, ms(r.firstChunk.p50), ms(r.firstChunk.p99), ms(r.total.p50), String(r.reads), buffered(r, rep.minReads) ? 'BUFFERED' : 'streamed'],
+    ),
+  );
+  const v = verdict(rep);
+  return [
+    load,
+    '',
+    ttfb,
+    '',
+    ...v.notes,
+    ...v.failures.map((f) => `FAILED ${f}`),
+  ].join('\n');
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Runs every test file under test/ with node's own runner. Node 20's `--test`
+// does not expand globs or find .ts files by itself, so we list them here.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const only = process.argv.slice(2);
+
+function walk(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === 'fixtures') continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...walk(p));
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+let files = walk(join(root, 'test')).sort();
+if (only.length) files = files.filter((f) => only.some((o) => relative(root, f).includes(o)));
+if (files.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const concurrency = process.env.BERTH_TEST_CONCURRENCY ?? '4';
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files],
+  { stdio: 'inherit', cwd: root },
+);
+process.exit(r.status ?? 1);

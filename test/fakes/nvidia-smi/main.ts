@@ -1,0 +1,91 @@
+// A fake nvidia-smi that replays shared/fixtures/nvidia-smi/cases.json by exact argv.
+// Run through test/fakes/bin/nvidia-smi. Environment:
+//   FAKE_NVIDIA_SMI_MACHINE    a `machine` from cases.json (h100x8, ws-4080s-2080s, h100-mig,
+//                              no-devices, h100x2-one-lost...), or `hang`. Several, comma
+//                              separated (`h100x8,h100`), layer captures of the same driver:
+//                              the first machine that knows an argv answers it.
+//   FAKE_NVIDIA_SMI_PROCESSES  JSON array of {pid, name, gpuUuid, usedMiB}; when set it is the
+//                              answer to Berth's compute-apps query.
+//   BERTH_SHARED_DIR           where shared/ is (default: beside the repository).
+import type { GpuProcess } from '../../../daemon/contract/api.js';
+import { COMPUTE_APPS_ARGV } from '../../../daemon/gpu/nvidia-smi.js';
+import { casesFile, fixtureBytes, type FixtureCase } from './fixtures.js';
+
+// Cases whose exit code was not captured get the value the fixture README points to.
+const UNCAPTURED_EXIT: Readonly<Record<string, number>> = {
+  'version-mismatch-old': 18, // the newer wording of the same error exits 18
+  'gpu-lost': 15, // man page: 15 = GPU has fallen off the bus
+  'gpu-lost-mixed.query-gpu.noheader-nounits': 15,
+  'invalid-field-cuda_version': 2, // man page: 2 = invalid argument, as invalid-field
+  'unknown-option': 2,
+  'version-unsupported-535': 2,
+  'gb10.query-gpu.loop': 0, // a loop ends when killed; the replay just stops
+};
+const OTHER_ERROR = 255; // man page: 255 = other error
+
+const sameArgv = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((arg, i) => arg === b[i]);
+
+function reply(stdout: Buffer | string, exitCode: number, stderr: Buffer | string = ''): void {
+  process.stdout.write(stdout);
+  process.stderr.write(stderr);
+  // exitCode, not exit(): let the pipes drain.
+  process.exitCode = exitCode;
+}
+
+function processRows(json: string): string {
+  const processes = JSON.parse(json) as GpuProcess[];
+  // Placeholders as nvidia-smi prints them for an unknown name / size.
+  return processes
+    .map((p) => `${p.pid}, ${p.name ?? '[Not Found]'}, ${p.gpuUuid ?? '[N/A]'}, ${p.usedMiB ?? '[N/A]'}\n`)
+    .join('');
+}
+
+function answer(machines: readonly string[], argv: readonly string[]): void {
+  const cases = Object.entries(casesFile().cases);
+  const known = new Set(cases.map(([, c]) => c.machine));
+  const unknown = machines.filter((m) => !known.has(m));
+  if (machines.length === 0 || unknown.length > 0) {
+    const list = [...known].filter((m) => m !== 'any').sort().join(', ');
+    reply('', OTHER_ERROR, `fake nvidia-smi: set FAKE_NVIDIA_SMI_MACHINE to one of: hang, ${list}\n`);
+    return;
+  }
+
+  const processes = process.env.FAKE_NVIDIA_SMI_PROCESSES;
+  if (processes !== undefined && sameArgv(argv, COMPUTE_APPS_ARGV)) {
+    reply(processRows(processes), 0);
+    return;
+  }
+
+  // `any` holds errors every driver prints for that argv (invalid field, unknown option).
+  for (const machine of [...machines, 'any']) {
+    const hit = cases.find(([, c]) => c.machine === machine && sameArgv(c.argv, argv));
+    if (hit) {
+      const [name, c] = hit;
+      reply(fixtureBytes(c.stdout), c.exit_code ?? UNCAPTURED_EXIT[name] ?? OTHER_ERROR, fixtureBytes(c.stderr));
+      return;
+    }
+  }
+
+  // No capture lists compute-apps for most boxes. A box whose GPUs answered the query would
+  // answer this too, and with no processes noheader output is empty with exit 0
+  // (empty.query-compute-apps.noheader-nounits).
+  const answersQuery = (c: FixtureCase): boolean =>
+    machines.includes(c.machine) && c.exit_code === 0 && c.argv.some((a) => a.startsWith('--query-gpu'));
+  if (sameArgv(argv, COMPUTE_APPS_ARGV) && cases.some(([, c]) => answersQuery(c))) {
+    reply('', 0);
+    return;
+  }
+
+  // Anything else: what nvidia-smi says for an option it does not know (unknown-option).
+  // Which argument a real driver would object to cannot be known here; name the first.
+  reply(`ERROR: Option ${argv[0] ?? ''} is not recognized. Please run 'nvidia-smi -h' for help.\n\n`, 2);
+}
+
+const machines = (process.env.FAKE_NVIDIA_SMI_MACHINE ?? '').split(',').filter((m) => m !== '');
+if (machines.includes('hang')) {
+  // Like nvidia-smi stuck after a GPU fell off the bus: never answers, dies on SIGTERM.
+  setInterval(() => undefined, 60_000);
+} else {
+  answer(machines, process.argv.slice(2));
+}

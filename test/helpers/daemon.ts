@@ -1,0 +1,94 @@
+// Starts a real daemon in this process (or as a child process) with the fakes
+// on its tool paths: the daemon code is the production code, only settings
+// point at test/fakes.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { loadSettings, type Settings, type SettingsInput } from '../../daemon/config/settings.js';
+import { startDaemon, type RunningDaemon } from '../../daemon/main.js';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export const FAKE_PYTHON = join(REPO, 'test/fakes/bin/python');
+export const FAKE_NVIDIA_SMI = join(REPO, 'test/fakes/bin/nvidia-smi');
+
+export function tempHome(): string {
+  return mkdtempSync(join(tmpdir(), 'berth-test-'));
+}
+
+/** A port range of its own per test daemon, so concurrent test files never collide. */
+export function randomPortBase(): number {
+  return 31000 + Math.floor(Math.random() * 300) * 100;
+}
+
+export interface TestDaemon extends RunningDaemon {
+  home: string;
+  settings: Settings;
+  api<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+export function testEnv(home: string, machine: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    BERTH_HOME: home,
+    BERTH_NVIDIA_SMI: FAKE_NVIDIA_SMI,
+    BERTH_VLLM_PYTHON: FAKE_PYTHON,
+    BERTH_SGLANG_PYTHON: FAKE_PYTHON,
+    FAKE_NVIDIA_SMI_MACHINE: machine,
+    ...extra,
+  };
+}
+
+export async function startTestDaemon(opts: { machine?: string; home?: string; settings?: Partial<SettingsInput>; env?: Record<string, string> } = {}): Promise<TestDaemon> {
+  const home = opts.home ?? tempHome();
+  const env = testEnv(home, opts.machine ?? 'h100x8', opts.env);
+  // The fake nvidia-smi is a child of this process and reads its machine from our env.
+  process.env.FAKE_NVIDIA_SMI_MACHINE = env.FAKE_NVIDIA_SMI_MACHINE;
+  const settings = loadSettings({
+    env,
+    overrides: { port: 0, enginePortBase: randomPortBase(), readinessIntervalMs: 100, stopGraceMs: 3000, ...opts.settings },
+  });
+  const daemon = await startDaemon(settings, { log: pino({ level: process.env.BERTH_TEST_LOG ?? 'silent' }), env });
+  return {
+    ...daemon,
+    home,
+    settings,
+    async api(method, path, body, headers = {}) {
+      const res = await fetch(daemon.url + path, {
+        method,
+        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        /* plain text body */
+      }
+      return { status: res.status, body: parsed as never, headers: res.headers };
+    },
+    async stop() {
+      await daemon.close();
+      if (!opts.home) rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function waitFor<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
