@@ -9,9 +9,9 @@ import type { Lease, RouteInfo, Supervisor } from '../supervisor/supervisor.js';
 import { parseKeepAlive } from './keep-alive.js';
 import { UNKNOWN_MODEL, type GatewayMetrics } from './metrics.js';
 import type { ModelDirectory, ModelTarget } from './model-directory.js';
-import { pipeResponse } from './pipe.js';
+import { forward } from './forward.js';
 import { parseOpenAiBody, rewriteBody, type ParsedRequest } from './request-body.js';
-import { failedBeforeResponse, sendUpstream, type UpstreamResponse } from './upstream.js';
+import { failedBeforeResponse } from './upstream.js';
 
 export interface GatewayDeps {
   supervisor: Supervisor;
@@ -27,7 +27,7 @@ const USAGE_ROUTES = new Set(['/chat/completions', '/completions']);
 type Attempt =
   | { kind: 'served'; status: number }
   /** This target could not serve; `error` is what the client gets if nothing else can. */
-  | { kind: 'unavailable'; error: HttpError; response?: UpstreamResponse };
+  | { kind: 'unavailable'; error: HttpError };
 
 export function unknownModel(model: string, names: string[]): HttpError {
   const list = names.length ? names.join(', ') : 'none (create a deployment first)';
@@ -54,10 +54,6 @@ export async function handleInference(
   }
 
   const model = parsed.model;
-  const client = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) client.abort();
-  });
   deps.metrics.inFlight(model, 1);
   let status = 0;
   try {
@@ -65,7 +61,7 @@ export async function handleInference(
     let lastError: (Attempt & { kind: 'unavailable' }) | null = null;
     for (let i = 0; i < chain.length; i++) {
       const t = chain[i]!;
-      const attempt = await serveOn(deps, { req, res, route, parsed, target: t, fallbackName: i > 0 ? t.requested : null, keepAlive, client, t0, hasNext: i < chain.length - 1 });
+      const attempt = await serveOn(deps, { req, res, route, parsed, target: t, fallbackName: i > 0 ? t.requested : null, keepAlive, t0, hasNext: i < chain.length - 1 });
       if (attempt.kind === 'served') {
         status = attempt.status;
         if (i > 0) deps.metrics.fallback(model, t.requested);
@@ -78,7 +74,7 @@ export async function handleInference(
     status = error.status;
     throw error;
   } finally {
-    if (status === 0) status = client.signal.aborted ? 499 : res.statusCode;
+    if (status === 0) status = res.destroyed && !res.writableFinished ? 499 : res.statusCode;
     deps.metrics.inFlight(model, -1);
     deps.metrics.observeRequest({ model, status, durationS: (performance.now() - t0) / 1000 });
   }
@@ -110,13 +106,12 @@ interface ServeContext {
   target: ModelTarget & { requested?: string };
   fallbackName: string | null;
   keepAlive: number | null;
-  client: AbortController;
   t0: number;
   hasNext: boolean;
 }
 
 async function serveOn(deps: GatewayDeps, ctx: ServeContext): Promise<Attempt> {
-  const { target, parsed, client } = ctx;
+  const { target, parsed, res } = ctx;
   const exclude = new Set<string>();
   const injectUsage = parsed.stream && !parsed.includeUsage && USAGE_ROUTES.has(ctx.route);
   const body = buildBody(parsed, target, ctx.fallbackName, injectUsage);
@@ -125,9 +120,9 @@ async function serveOn(deps: GatewayDeps, ctx: ServeContext): Promise<Attempt> {
     try {
       lease =
         (exclude.size === 0 ? deps.supervisor.tryAcquire(target.deployment) : null) ??
-        (await waitForLease(deps, target.deployment, client.signal, exclude));
+        (await waitForLease(deps, target.deployment, res, exclude));
     } catch (err) {
-      if (client.signal.aborted) return { kind: 'served', status: 499 };
+      if (res.destroyed) return { kind: 'served', status: 499 };
       const e = toHttpError(err);
       if (exclude.size > 0 && e.code === 'no_other_replica') {
         return { kind: 'unavailable', error: new HttpError(502, 'engine_failed', `${target.deployment}: the engine closed the connection before answering`) };
@@ -136,34 +131,15 @@ async function serveOn(deps: GatewayDeps, ctx: ServeContext): Promise<Attempt> {
       throw e;
     }
     const replica = lease.replica;
-    let up: UpstreamResponse;
-    try {
-      up = await sendUpstream(replica.baseUrl + '/v1' + ctx.route, {
-        method: 'POST',
-        headers: forwardHeaders(ctx.req),
-        body,
-        signal: client.signal,
-      });
-    } catch (err) {
-      lease.release();
-      if (client.signal.aborted) return { kind: 'served', status: 499 };
-      if (failedBeforeResponse(err) && exclude.size === 0) {
-        // The engine died before answering: safe to try another replica once.
-        exclude.add(replica.id);
-        deps.metrics.retry(parsed.model);
-        continue;
-      }
-      return { kind: 'unavailable', error: new HttpError(502, 'engine_failed', `${target.deployment}: ${(err as Error).message}`) };
-    }
-    if (up.statusCode >= 500 && ctx.hasNext) {
-      await up.body.dump().catch(() => undefined);
-      lease.release();
-      return { kind: 'unavailable', error: new HttpError(502, 'engine_error', `${target.deployment} answered ${up.statusCode}`) };
-    }
     let firstToken = false;
-    const result = await pipeResponse(up, ctx.res, {
+    const result = await forward(res, {
+      origin: replica.baseUrl,
+      path: '/v1' + ctx.route,
+      headers: forwardHeaders(ctx.req),
+      body,
       backend: target.backend,
       stripInjectedUsage: injectUsage,
+      divert5xx: ctx.hasNext,
       extraHeaders: { 'x-berth-served-by': target.deployment, 'x-berth-replica': replica.id },
       onFirstToken: () => {
         if (firstToken) return;
@@ -171,23 +147,38 @@ async function serveOn(deps: GatewayDeps, ctx: ServeContext): Promise<Attempt> {
         deps.metrics.observeFirstToken(parsed.model, (performance.now() - ctx.t0) / 1000);
       },
     });
+    if (result.kind === 'no-response') {
+      lease.release();
+      if (res.destroyed) return { kind: 'served', status: 499 };
+      if (failedBeforeResponse(result.error) && exclude.size === 0) {
+        // The engine died before answering: safe to try another replica once.
+        exclude.add(replica.id);
+        deps.metrics.retry(parsed.model);
+        continue;
+      }
+      return { kind: 'unavailable', error: new HttpError(502, 'engine_failed', `${target.deployment}: ${result.error.message}`) };
+    }
+    if (result.kind === 'diverted') {
+      lease.release();
+      return { kind: 'unavailable', error: new HttpError(502, 'engine_error', `${target.deployment} answered ${result.status}`) };
+    }
     lease.release({ keepAliveS: ctx.keepAlive });
     if (result.usage) deps.metrics.addTokens(parsed.model, result.usage.promptTokens, result.usage.completionTokens);
-    return { kind: 'served', status: result.broken && client.signal.aborted ? 499 : result.status };
+    return { kind: 'served', status: result.broken && res.destroyed ? 499 : result.status };
   }
 }
 
 /** The slow path: bounded by the wait limit and by the client staying connected. */
-async function waitForLease(deps: GatewayDeps, deployment: string, client: AbortSignal, exclude: ReadonlySet<string>): Promise<Lease> {
+async function waitForLease(deps: GatewayDeps, deployment: string, res: ServerResponse, exclude: ReadonlySet<string>): Promise<Lease> {
   const wait = new AbortController();
-  const onClient = () => wait.abort(client.reason);
-  client.addEventListener('abort', onClient, { once: true });
+  const onClose = () => wait.abort(new Error('client closed the connection'));
+  res.once('close', onClose);
   const timer = setTimeout(() => wait.abort(new DOMException('wait limit reached', 'TimeoutError')), deps.settings.requestWaitMs);
   try {
     return await deps.supervisor.acquire(deployment, { signal: wait.signal, exclude });
   } finally {
     clearTimeout(timer);
-    client.removeEventListener('abort', onClient);
+    res.off('close', onClose);
   }
 }
 

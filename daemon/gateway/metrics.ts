@@ -51,6 +51,14 @@ const STARTUP_BUCKETS = [1, 5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 
 // histograms alike (histograms add metricName: `_bucket`, `_sum`, `_count`).
 type Values = readonly { value: number; labels: Partial<Record<string, string | number>>; metricName?: string }[];
 
+interface ModelSeries {
+  duration: Histogram.Internal<'model'>;
+  ttft: Histogram.Internal<'model'>;
+  prompt: Counter.Internal;
+  completion: Counter.Internal;
+  inFlight: Gauge.Internal<'model'>;
+}
+
 export class GatewayMetrics {
   private readonly registry = new Registry();
 
@@ -172,22 +180,47 @@ export class GatewayMetrics {
   // corrupt a series (NaN, negative durations or counts): a metrics call must
   // never fail the request that reports it.
 
+  // The per-request recorders use cached label children: prom-client hashes
+  // the label object on every inc()/observe(), a measurable share of the
+  // gateway's per-request CPU at thousands of requests per second.
+  private readonly byModel = new Map<string, ModelSeries>();
+  private readonly byModelStatus = new Map<string, Counter.Internal>();
+
+  private series(model: string): ModelSeries {
+    let s = this.byModel.get(model);
+    if (!s) {
+      s = {
+        duration: this.requestDuration.labels({ model }),
+        ttft: this.ttft.labels({ model }),
+        prompt: this.promptTokens.labels({ model }),
+        completion: this.completionTokens.labels({ model }),
+        inFlight: this.inFlightGauge.labels({ model }),
+      };
+      this.byModel.set(model, s);
+    }
+    return s;
+  }
+
   observeRequest(o: { model: string; status: number; durationS: number }): void {
-    this.requests.inc({ model: o.model, status: String(o.status) });
-    if (isNonNegative(o.durationS)) this.requestDuration.observe({ model: o.model }, o.durationS);
+    const key = `${o.model}\u0000${o.status}`;
+    let counter = this.byModelStatus.get(key);
+    if (!counter) this.byModelStatus.set(key, (counter = this.requests.labels({ model: o.model, status: String(o.status) })));
+    counter.inc();
+    if (isNonNegative(o.durationS)) this.series(o.model).duration.observe(o.durationS);
   }
 
   observeFirstToken(model: string, seconds: number): void {
-    if (isNonNegative(seconds)) this.ttft.observe({ model }, seconds);
+    if (isNonNegative(seconds)) this.series(model).ttft.observe(seconds);
   }
 
   addTokens(model: string, prompt: number, completion: number): void {
-    if (isNonNegative(prompt)) this.promptTokens.inc({ model }, prompt);
-    if (isNonNegative(completion)) this.completionTokens.inc({ model }, completion);
+    const s = this.series(model);
+    if (isNonNegative(prompt)) s.prompt.inc(prompt);
+    if (isNonNegative(completion)) s.completion.inc(completion);
   }
 
   inFlight(model: string, delta: 1 | -1): void {
-    this.inFlightGauge.inc({ model }, delta);
+    this.series(model).inFlight.inc(delta);
   }
 
   queued(model: string, delta: 1 | -1): void {

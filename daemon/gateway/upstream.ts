@@ -1,7 +1,7 @@
 // HTTP to the engines over kept-alive connections (undici). Timeouts are off:
 // a prefill can take minutes and a stream can pause; the client's disconnect
 // and the caller's AbortSignal end a request instead.
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
 
 export const upstreamAgent = new Agent({
   keepAliveTimeout: 60_000,
@@ -11,8 +11,6 @@ export const upstreamAgent = new Agent({
   connect: { timeout: 10_000 },
   pipelining: 1,
 });
-
-export type UpstreamResponse = Dispatcher.ResponseData;
 
 /**
  * True when the engine cannot have started on the request: the connection
@@ -29,17 +27,4 @@ export function failedBeforeResponse(err: unknown): boolean {
     code === 'UND_ERR_CONNECT_TIMEOUT' ||
     code === 'UND_ERR_CLOSED'
   );
-}
-
-export function sendUpstream(
-  url: string,
-  opts: { method: string; headers: Record<string, string>; body: Buffer | null; signal: AbortSignal },
-): Promise<UpstreamResponse> {
-  return request(url, {
-    dispatcher: upstreamAgent,
-    method: opts.method as Dispatcher.HttpMethod,
-    headers: opts.headers,
-    body: opts.body,
-    signal: opts.signal,
-  });
 }

@@ -115,6 +115,11 @@ export class StateStore {
     );
   }
 
+  /** Resolves once every write issued so far is on disk. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
   // Each write snapshots the in-memory state when it runs, so the last write
   // always carries the latest state even when calls overlap.
   private serial(fn: () => Promise<void>): Promise<void> {

@@ -135,8 +135,8 @@ export class Supervisor {
         throw err;
       }
     }
-    await this.persist(c);
     this.publish({ type: 'deployment.created', name: spec.name });
+    await this.persist(c);
     return this.statusOf(c);
   }
 
@@ -390,6 +390,9 @@ export class Supervisor {
     for (const c of this.deployments.values()) c.rejectQueue(new HttpError(503, 'shutting_down', 'berth is shutting down'));
     await Promise.all([...this.deployments.values()].map((c) => this.halt(c)));
     await Promise.all([...this.deployments.values()].flatMap((c) => c.replicas.map((r) => r.output.close())));
+    // A replica's own exit handling may still be recording its pid's end.
+    await new Promise((r) => setImmediate(r));
+    await this.deps.store.idle();
   }
 
   // ---------- scaling loop ----------
@@ -521,7 +524,11 @@ export class Supervisor {
     }
     c.sleeping = false;
     c.replicas.push(...fresh);
-    for (const r of fresh) r.start();
+    // Started on the next turn, so whoever launched (create) announces the
+    // deployment before its replicas announce their states.
+    setImmediate(() => {
+      for (const r of fresh) if (r.state === 'pending' && !this.closed) r.start();
+    });
     c.notify();
   }
 

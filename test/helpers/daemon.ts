@@ -73,7 +73,8 @@ export async function startTestDaemon(opts: { machine?: string; home?: string; s
     },
     async stop() {
       await daemon.close();
-      if (!opts.home) rmSync(home, { recursive: true, force: true });
+      // A log file or state write still finishing can race the removal; retry briefly.
+      if (!opts.home) rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     },
   };
 }

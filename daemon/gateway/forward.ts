@@ -1,0 +1,124 @@
+// One request to one engine, its response streamed straight into the
+// client's response. Built on undici's dispatch handler API rather than
+// request(): no body stream object, promise or AbortSignal per request, which
+// is most of a proxy's per-request cost in Node. Chunks are written as they
+// arrive (no buffering, no re-chunking); a slow client pauses the engine's
+// socket; a client that leaves aborts the engine's request.
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { Backend } from '../contract/deployment.js';
+import { SseUsageTap } from './sse-usage.js';
+import { upstreamAgent } from './upstream.js';
+import { usageFromJson, type TokenUsage } from './usage.js';
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection, not the message.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
+// Reading usage from a JSON body is a byte scan, not a parse, but the body
+// must be kept until it ends; past this size it is passed through unread.
+const MAX_USAGE_SCAN_BYTES = 64 * 1024 * 1024;
+
+export interface ForwardOptions {
+  origin: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  backend: Backend;
+  /** Berth injected stream_options.include_usage; the client must not see its chunk. */
+  stripInjectedUsage: boolean;
+  /** A 5xx is not passed on but reported, so the caller can fall back. */
+  divert5xx: boolean;
+  extraHeaders: Record<string, string>;
+  onFirstToken?: () => void;
+}
+
+export type ForwardResult =
+  /** No response byte came: the engine refused or dropped the connection (retry-safe). */
+  | { kind: 'no-response'; error: Error }
+  /** The engine answered 5xx and the caller asked to divert it. Nothing reached the client. */
+  | { kind: 'diverted'; status: number }
+  | { kind: 'done'; status: number; usage: TokenUsage | null; /** broke after bytes reached the client */ broken: boolean };
+
+export function forward(res: ServerResponse, opts: ForwardOptions): Promise<ForwardResult> {
+  return new Promise<ForwardResult>((resolve) => {
+    let started = false;
+    let settled = false;
+    let diverting = false;
+    let status = 0;
+    let tap: SseUsageTap | null = null;
+    let json: Buffer[] | null = null;
+    let jsonBytes = 0;
+    let ctl: Dispatcher.DispatchController | null = null;
+
+    const settle = (r: ForwardResult) => {
+      if (settled) return;
+      settled = true;
+      res.off('close', onClientClose);
+      res.off('drain', onDrain);
+      resolve(r);
+    };
+    const onClientClose = () => {
+      if (res.writableFinished) return;
+      ctl?.abort(new Error('client closed the connection'));
+      settle({ kind: 'done', status: status || 499, usage: null, broken: true });
+    };
+    const onDrain = () => ctl?.resume();
+    res.on('close', onClientClose);
+    res.on('drain', onDrain);
+
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(controller) {
+        ctl = controller;
+        if (res.destroyed) controller.abort(new Error('client closed the connection'));
+      },
+      onResponseStart(_controller, statusCode, headers: IncomingHttpHeaders) {
+        status = statusCode;
+        if (statusCode >= 500 && opts.divert5xx) {
+          diverting = true;
+          return;
+        }
+        started = true;
+        const out: Record<string, string | string[]> = {};
+        for (const k in headers) {
+          const v = headers[k];
+          if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+        }
+        const contentType = String(headers['content-type'] ?? '');
+        if (contentType.startsWith('text/event-stream')) {
+          tap = new SseUsageTap({ stripInjectedUsage: opts.stripInjectedUsage, backend: opts.backend, onFirstToken: opts.onFirstToken });
+          if (opts.stripInjectedUsage) delete out['content-length'];
+        } else if (contentType.includes('json')) json = [];
+        Object.assign(out, opts.extraHeaders);
+        res.writeHead(statusCode, out);
+        // A stream's headers go out now, not with its first event.
+        if (tap) res.flushHeaders();
+      },
+      onResponseData(controller, chunk: Buffer) {
+        if (diverting) return;
+        let data = chunk;
+        if (tap) data = tap.push(chunk);
+        else if (json) {
+          if (jsonBytes + chunk.length <= MAX_USAGE_SCAN_BYTES) json.push(chunk);
+          else json = null;
+          jsonBytes += chunk.length;
+        }
+        if (data.length && !res.write(data)) controller.pause();
+      },
+      onResponseEnd() {
+        if (diverting) return settle({ kind: 'diverted', status });
+        const rest = tap?.end();
+        if (rest?.length) res.write(rest);
+        res.end();
+        const usage = tap ? tap.usage : json ? usageFromJson(json.length === 1 ? json[0]! : Buffer.concat(json)) : null;
+        settle({ kind: 'done', status, usage, broken: false });
+      },
+      onResponseError(_controller, error: Error) {
+        if (!started && !diverting) return settle({ kind: 'no-response', error });
+        if (diverting) return settle({ kind: 'diverted', status });
+        // Bytes already reached the client: nothing can be retried; make the break visible.
+        if (!res.destroyed) res.destroy();
+        settle({ kind: 'done', status, usage: null, broken: true });
+      },
+    };
+    upstreamAgent.dispatch({ origin: opts.origin, path: opts.path, method: 'POST', headers: opts.headers, body: opts.body }, handler);
+  });
+}
