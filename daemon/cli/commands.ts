@@ -150,7 +150,7 @@ function psRows(list: DeploymentStatus[]) {
       d.name,
       `${d.spec.backend} ${d.spec.backendVersion}`,
       d.spec.modelId,
-      d.state,
+      d.sleeping ? 'sleeping' : d.state,
       `${d.replicas.filter((r) => r.state === 'ready').length}/${d.replicas.length}`,
       d.replicas.flatMap((r) => r.gpus).join(',') || null,
       d.replicas.map((r) => r.port).filter((p) => p !== null).join(',') || null,
