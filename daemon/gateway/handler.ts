@@ -10,6 +10,7 @@ import { parseKeepAlive } from './keep-alive.js';
 import { UNKNOWN_MODEL, type GatewayMetrics } from './metrics.js';
 import type { ModelDirectory, ModelTarget } from './model-directory.js';
 import { forward } from './forward.js';
+import { refreshAdapters } from './models.js';
 import { parseOpenAiBody, rewriteBody, type ParsedRequest } from './request-body.js';
 import { failedBeforeResponse } from './upstream.js';
 
@@ -47,7 +48,12 @@ export async function handleInference(
   const keepAlive = parseKeepAlive(req.headers['x-berth-keep-alive'], 'header') ?? parseKeepAlive(parsed.json.keep_alive, 'body');
 
   const deployments = deps.supervisor.routes();
-  const target = deps.directory.resolve(parsed.model, deployments);
+  let target = deps.directory.resolve(parsed.model, deployments);
+  if (!target) {
+    // Perhaps a LoRA adapter loaded into a vLLM engine since we last asked it.
+    await refreshAdapters(deps.supervisor, deps.directory, deployments);
+    target = deps.directory.resolve(parsed.model, deployments);
+  }
   if (!target) {
     deps.metrics.observeRequest({ model: UNKNOWN_MODEL, status: 404, durationS: (performance.now() - t0) / 1000 });
     throw unknownModel(parsed.model, deps.directory.names(deployments));
@@ -89,7 +95,7 @@ function fallbackTargets(deps: GatewayDeps, deployments: RouteInfo[], primary: M
   const spec = deployments.find((d) => d.name === primary.deployment)?.spec;
   if (!spec?.fallback.length) return [];
   const out: ChainTarget[] = [];
-  for (const name of spec?.fallback ?? []) {
+  for (const name of spec.fallback) {
     const t = deps.directory.resolve(name, deployments);
     if (t && t.deployment !== primary.deployment) out.push({ ...t, requested: name });
   }

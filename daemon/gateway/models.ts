@@ -2,7 +2,7 @@
 // Berth's view of each as an extra `berth` field. Sleeping models are listed:
 // asking for one wakes it.
 import type { DeploymentStatus } from '../contract/api.js';
-import type { Supervisor } from '../supervisor/supervisor.js';
+import type { RouteInfo, Supervisor } from '../supervisor/supervisor.js';
 import type { AdapterCard, ModelDirectory } from './model-directory.js';
 
 interface EngineModelCard {
@@ -12,10 +12,10 @@ interface EngineModelCard {
 }
 
 /** Asks each ready vLLM engine which adapters it has loaded at run time. */
-export async function refreshAdapters(sup: Supervisor, directory: ModelDirectory, deployments: DeploymentStatus[]): Promise<void> {
+export async function refreshAdapters(sup: Supervisor, directory: ModelDirectory, deployments: RouteInfo[]): Promise<void> {
   await Promise.all(
     deployments
-      .filter((d) => d.spec.backend === 'vllm' && d.state === 'ready')
+      .filter((d) => d.spec.backend === 'vllm' && d.ready)
       .map(async (d) => {
         const replica = sup.readyReplicas(d.name)[0];
         if (!replica) return;

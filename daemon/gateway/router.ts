@@ -10,13 +10,12 @@ export function gatewayRouter(deps: GatewayDeps): Router {
   const r = Router();
   r.use(apiKeyCheck(deps.settings.apiKey));
   r.get('/models', async (_req, res) => {
-    const deployments = deps.supervisor.list();
-    await refreshAdapters(deps.supervisor, deps.directory, deployments);
-    res.json(modelList(deployments, deps.directory));
+    await refreshAdapters(deps.supervisor, deps.directory, deps.supervisor.routes());
+    res.json(modelList(deps.supervisor.list(), deps.directory));
   });
   r.get('/models/:model', async (req, res) => {
+    await refreshAdapters(deps.supervisor, deps.directory, deps.supervisor.routes());
     const deployments = deps.supervisor.list();
-    await refreshAdapters(deps.supervisor, deps.directory, deployments);
     const card = modelList(deployments, deps.directory).data.find((m) => m.id === req.params.model);
     if (!card) throw unknownModel(String(req.params.model), deps.directory.names(deployments));
     res.json(card);

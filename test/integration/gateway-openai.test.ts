@@ -1,5 +1,8 @@
 // The official openai client against Berth's /v1, with fake engines behind it.
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import OpenAI, { NotFoundError } from 'openai';
 import type { DeploymentStatus } from '../../daemon/contract/api.js';
@@ -27,7 +30,7 @@ describe('gateway with the openai SDK', () => {
   it('lists every served name with Berth state', async () => {
     const page = await client.models.list();
     const ids = page.data.map((m) => m.id).sort();
-    assert.deepEqual(ids, ['chat', 'chat-alias', 'sg', 'slow', 'sql']);
+    assert.deepEqual(ids.filter((id) => id !== 'pirate'), ['chat', 'chat-alias', 'sg', 'slow', 'sql']);
     const chat = page.data.find((m) => m.id === 'chat') as unknown as { owned_by: string; berth: { state: string; deployment: string } };
     assert.equal(chat.berth.state, 'ready');
     assert.equal(chat.berth.deployment, 'chat');
@@ -69,6 +72,21 @@ describe('gateway with the openai SDK', () => {
     assert.ok(e.data[0]!.embedding.length > 0);
   });
 
+  it('routes to a LoRA adapter a vLLM engine loaded at run time', async () => {
+    const port = (await d.api<DeploymentStatus>('GET', '/api/v1/deployments/chat')).body.replicas[0]!.port!;
+    // vLLM refuses an adapter path that does not exist.
+    const loraPath = mkdtempSync(join(tmpdir(), 'berth-lora-'));
+    const loaded = await fetch(`http://127.0.0.1:${port}/v1/load_lora_adapter`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lora_name: 'pirate', lora_path: loraPath }),
+    });
+    assert.equal(loaded.status, 200);
+    const r = await client.chat.completions.create({ model: 'pirate', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(r.model, 'pirate');
+    const card = (await client.models.list()).data.find((m) => m.id === 'pirate') as unknown as { parent: string; root: string };
+    assert.equal(card.parent, 'chat');
+    assert.equal(card.root, loraPath);
+  });
+
   it('selects an SGLang adapter by model, as with vLLM', async () => {
     const r = await client.chat.completions.create({ model: 'sql', messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(r.model, 'sql');
@@ -79,7 +97,7 @@ describe('gateway with the openai SDK', () => {
       assert.ok(err instanceof NotFoundError);
       assert.equal(err.code, 'model_not_found');
       assert.equal(err.param, 'model');
-      assert.match(err.message, /The model `nope` does not exist\. Available models: chat, chat-alias, sg, sql, slow/);
+      assert.match(err.message, /The model `nope` does not exist\. Available models: chat, chat-alias, pirate, sg, sql, slow/);
       return true;
     });
   });
