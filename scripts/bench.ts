@@ -12,7 +12,8 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, constants, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startBerth } from './bench/berth.js';
+import { startBerth } from './bench/berth.js';
+import { freePort } from '../test/helpers/process.js';
 import { chatBody, completeBody, load, type Mode } from './bench/load.js';
 import { findNginx, NGINX_MISSING, startNginx } from './bench/nginx.js';
 import { render, verdict, type LoadRow, type Report, type Target, type TtfbRow } from './bench/report.js';

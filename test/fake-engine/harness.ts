@@ -2,7 +2,6 @@
 // the engine's argv, in its own process group, stdout and stderr captured.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -11,16 +10,9 @@ export const VLLM_MODULE = ['-m', 'vllm.entrypoints.openai.api_server'];
 export const SGLANG_MODULE = ['-m', 'sglang.launch_server'];
 
 /** A port nobody listens on right now: bind port 0, read it, close. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/process.js';
+
+export { freePort };
 
 export interface Exit {
   code: number | null;
