@@ -52,6 +52,8 @@ export class Replica {
   private restartTimer: NodeJS.Timeout | null = null;
   private crashTimes: number[] = [];
   private stopping: Promise<void> | null = null;
+  /** The launch attempt in progress (through the engine's exit and its bookkeeping). */
+  private running: Promise<void> = Promise.resolve();
   private startedAt: string | null = null;
   private readyAt: string | null = null;
   restarts = 0;
@@ -97,7 +99,7 @@ export class Replica {
 
   /** Kicks off a launch from `pending`; progress is observable through state changes. */
   start(): void {
-    void this.runAttempt();
+    this.running = this.runAttempt();
   }
 
   /**
@@ -243,7 +245,7 @@ export class Replica {
       this.restartTimer = null;
       if (this.cell.state !== 'pending') return;
       this.restarts++;
-      void this.runAttempt();
+      this.running = this.runAttempt();
     }, decision.delayMs);
   }
 
@@ -276,6 +278,9 @@ export class Replica {
       this.deps.log.info({ exit }, 'engine stopped');
       await this.afterExit(proc);
     }
+    // The attempt also handles the exit (and may still be killing a process it
+    // was spawning when the stop came): `stopped` means all of that is done.
+    await this.running;
     this.cell.transition('stopping', 'stopped');
   }
 

@@ -125,17 +125,23 @@ export class Supervisor {
     const now = new Date().toISOString();
     const c = new DeploymentRuntime(spec, opts.start === false ? 'stopped' : 'running', now, now);
     this.deployments.set(spec.name, c);
+    let published = false;
+    const announce = () => {
+      published = true;
+      this.publish({ type: 'deployment.created', name: spec.name });
+    };
     if (c.desired === 'running') {
       try {
-        // scale.min 0 deploys asleep: the first request starts it.
-        await this.launch(c, spec.scale.min);
+        // scale.min 0 deploys asleep: the first request starts it. The
+        // deployment is announced before its replicas announce their states.
+        await this.launch(c, spec.scale.min, announce);
       } catch (err) {
         // A 409 leaves nothing behind.
         this.deployments.delete(spec.name);
         throw err;
       }
     }
-    this.publish({ type: 'deployment.created', name: spec.name });
+    if (!published) announce();
     await this.persist(c);
     return this.statusOf(c);
   }
@@ -390,8 +396,6 @@ export class Supervisor {
     for (const c of this.deployments.values()) c.rejectQueue(new HttpError(503, 'shutting_down', 'berth is shutting down'));
     await Promise.all([...this.deployments.values()].map((c) => this.halt(c)));
     await Promise.all([...this.deployments.values()].flatMap((c) => c.replicas.map((r) => r.output.close())));
-    // A replica's own exit handling may still be recording its pid's end.
-    await new Promise((r) => setImmediate(r));
     await this.deps.store.idle();
   }
 
@@ -472,13 +476,14 @@ export class Supervisor {
    * inventory and a port probe, and two overlapping launches (a wake and a
    * scale-up) would each count the same replicas and overshoot.
    */
-  private launch(c: DeploymentRuntime, target: number): Promise<void> {
-    const run = c.launchChain.then(() => this.launchNow(c, target));
+  private launch(c: DeploymentRuntime, target: number, beforeStart?: () => void): Promise<void> {
+    const run = c.launchChain.then(() => this.launchNow(c, target, beforeStart));
     c.launchChain = run.catch(() => undefined);
     return run;
   }
 
-  private async launchNow(c: DeploymentRuntime, target: number): Promise<void> {
+  /** `beforeStart` runs once resources are reserved, before any replica announces a state. */
+  private async launchNow(c: DeploymentRuntime, target: number, beforeStart?: () => void): Promise<void> {
     if (this.closed) throw new HttpError(503, 'shutting_down', 'berth is shutting down');
     const { spec } = c;
     // Replicas from an earlier run are history once we launch anew; their log files stay on disk.
@@ -524,11 +529,8 @@ export class Supervisor {
     }
     c.sleeping = false;
     c.replicas.push(...fresh);
-    // Started on the next turn, so whoever launched (create) announces the
-    // deployment before its replicas announce their states.
-    setImmediate(() => {
-      for (const r of fresh) if (r.state === 'pending' && !this.closed) r.start();
-    });
+    beforeStart?.();
+    for (const r of fresh) r.start();
     c.notify();
   }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadSettings, type Settings, type SettingsInput } from '../../daemon/config/settings.js';
+import type { DeploymentStatus } from '../../daemon/contract/api.js';
 import { startDaemon, type RunningDaemon } from '../../daemon/main.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -92,4 +93,18 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** Polls a deployment until `pred` holds (by default: it is ready) and returns that status. */
+export function deploymentWhen(
+  d: TestDaemon,
+  name: string,
+  pred: (s: DeploymentStatus) => boolean = (s) => s.state === 'ready',
+  what = `${name} ready`,
+  timeoutMs?: number,
+): Promise<DeploymentStatus> {
+  return waitFor(async () => {
+    const { body } = await d.api<DeploymentStatus>('GET', `/api/v1/deployments/${name}`);
+    return pred(body) ? body : null;
+  }, what, timeoutMs);
 }

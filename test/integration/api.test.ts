@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BerthEvent, DeploymentStatus, DoctorReport } from '../../daemon/contract/api.js';
-import { startTestDaemon, waitFor, type TestDaemon } from '../helpers/daemon.js';
+import { deploymentWhen, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 /** Reads an SSE response until `done` says so, returning the data payloads. */
 async function readSse(res: Response, done: (items: unknown[]) => boolean, timeoutMs = 15_000): Promise<unknown[]> {
@@ -59,15 +59,12 @@ describe('management API', () => {
 
   it('PATCH merges the change and restarts the engine with it', async () => {
     const before = (await d.api<DeploymentStatus>('GET', '/api/v1/deployments/ev')).body;
-    await waitFor(async () => (await d.api<DeploymentStatus>('GET', '/api/v1/deployments/ev')).body.state === 'ready', 'ev ready');
+    await deploymentWhen(d, 'ev');
     const patched = await d.api<DeploymentStatus>('PATCH', '/api/v1/deployments/ev', { backendArgs: ['--max-model-len', '4096'], env: { FAKE_TOKENS: '3' } });
     assert.equal(patched.status, 200);
     assert.deepEqual(patched.body.spec.backendArgs, ['--max-model-len', '4096']);
     assert.equal(patched.body.spec.modelId, before.spec.modelId);
-    const ready = await waitFor(async () => {
-      const s = (await d.api<DeploymentStatus>('GET', '/api/v1/deployments/ev')).body;
-      return s.state === 'ready' ? s : null;
-    }, 'ev ready again');
+    const ready = await deploymentWhen(d, 'ev', undefined, 'ev ready again');
     const state = (await (await fetch(`http://127.0.0.1:${ready.replicas[0]!.port}/fake/state`)).json()) as { argv: string[] };
     assert.ok(state.argv.includes('4096'));
     assert.ok(!state.argv.includes('--max-lora-rank'), 'user args present: Berth drops its LoRA defaults');

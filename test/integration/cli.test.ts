@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DeploymentStatus, LaunchPlan } from '../../daemon/contract/api.js';
-import { REPO, startTestDaemon, tempHome, testEnv, waitFor, type TestDaemon } from '../helpers/daemon.js';
+import { deploymentWhen, REPO, startTestDaemon, tempHome, testEnv, type TestDaemon } from '../helpers/daemon.js';
 import { freePort } from '../helpers/process.js';
 
 function berth(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -49,7 +49,7 @@ describe('berth CLI', () => {
     const deployed = await berth(['deploy', 'tiny', 'Qwen/Qwen2.5-0.5B-Instruct', '--gpus', '1', '--json'], env);
     assert.equal(deployed.code, 0, deployed.stderr);
     assert.equal((JSON.parse(deployed.stdout) as DeploymentStatus).name, 'tiny');
-    await waitFor(async () => (await d.api<DeploymentStatus>('GET', '/api/v1/deployments/tiny')).body.state === 'ready', 'tiny ready');
+    await deploymentWhen(d, 'tiny');
     const ps = await berth(['ps'], env);
     assert.match(ps.stdout, /^NAME +BACKEND/m);
     assert.match(ps.stdout, /tiny +vllm 0\.9\.0\.1 +Qwen\/Qwen2\.5-0\.5B-Instruct +ready/);

@@ -3,11 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BerthEvent, DeploymentStatus } from '../../daemon/contract/api.js';
 import { groupMembers, isAlive } from '../../daemon/state/proc.js';
-import { startTestDaemon, waitFor, type TestDaemon } from '../helpers/daemon.js';
+import { deploymentWhen, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
-async function status(d: TestDaemon, name: string): Promise<DeploymentStatus> {
-  return (await d.api<DeploymentStatus>('GET', `/api/v1/deployments/${name}`)).body;
-}
 
 describe('engine failures', () => {
   let d: TestDaemon;
@@ -20,10 +17,7 @@ describe('engine failures', () => {
     await d.api('POST', '/api/v1/deployments', {
       name: 'oom', modelId: 'Qwen/Qwen2.5-0.5B-Instruct', backend: 'vllm', env: { FAKE_SCENARIO: 'vllm-0.9.0.1-kv-cache-no-memory' },
     });
-    const failed = await waitFor(async () => {
-      const s = await status(d, 'oom');
-      return s.state === 'failed' ? s : null;
-    }, 'oom to fail');
+    const failed = await deploymentWhen(d, 'oom', (s) => s.state === 'failed', 'oom to fail');
     assert.match(failed.reason ?? '', /No available memory for the cache blocks/);
     const replica = failed.replicas[0]!;
     assert.equal(replica.pid, null);
@@ -40,10 +34,7 @@ describe('engine failures', () => {
       name: 'sg', modelId: 'Qwen/Qwen2.5-0.5B-Instruct', backend: 'sglang', env: { FAKE_WARMUP_MS: '800' },
     });
     const events: BerthEvent[] = [];
-    const ready = await waitFor(async () => {
-      const s = await status(d, 'sg');
-      return s.state === 'ready' ? s : null;
-    }, 'sglang ready');
+    const ready = await deploymentWhen(d, 'sg', (s) => s.state === 'ready', 'sglang ready');
     const port = ready.replicas[0]!.port!;
     assert.equal((await fetch(`http://127.0.0.1:${port}/health_generate`)).status, 200, 'ready only once warm-up is done');
     void events;
@@ -56,18 +47,14 @@ describe('engine failures', () => {
     await d.api('POST', '/api/v1/deployments', {
       name: 'crashy', modelId: 'Qwen/Qwen2.5-0.5B-Instruct', backend: 'vllm', env: { FAKE_CRASH_AFTER: '1' },
     });
-    const first = await waitFor(async () => {
-      const s = await status(d, 'crashy');
-      return s.state === 'ready' ? s : null;
-    }, 'crashy ready');
+    const first = await deploymentWhen(d, 'crashy', (s) => s.state === 'ready', 'crashy ready');
     const { port, pid } = first.replicas[0]!;
     await fetch(`http://127.0.0.1:${port}/v1/completions`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'crashy', prompt: 'x' }),
     }).catch(() => undefined);
-    const restarted = await waitFor(async () => {
-      const s = await status(d, 'crashy');
+    const restarted = await deploymentWhen(d, 'crashy', (s) => {
       const r = s.replicas[0]!;
-      return s.state === 'ready' && r.restarts === 1 && r.pid !== pid ? s : null;
+      return s.state === 'ready' && r.restarts === 1 && r.pid !== pid;
     }, 'crashy to restart', 20_000);
     assert.equal(restarted.replicas[0]!.port, port, 'a restart keeps its port and GPUs');
     assert.equal(isAlive(pid!), false);
@@ -78,10 +65,7 @@ describe('engine failures', () => {
     await d.api('POST', '/api/v1/deployments', {
       name: 'stubborn', modelId: 'Qwen/Qwen2.5-0.5B-Instruct', backend: 'vllm', env: { FAKE_IGNORE_SIGTERM: '1', FAKE_SPAWN_CHILD: '1' },
     });
-    const ready = await waitFor(async () => {
-      const s = await status(d, 'stubborn');
-      return s.state === 'ready' ? s : null;
-    }, 'stubborn ready');
+    const ready = await deploymentWhen(d, 'stubborn', (s) => s.state === 'ready', 'stubborn ready');
     const pgid = ready.replicas[0]!.pid!;
     const t0 = Date.now();
     const stopped = await d.api<DeploymentStatus>('POST', '/api/v1/deployments/stubborn/stop');
@@ -97,10 +81,7 @@ describe('engine failures', () => {
       await short.api('POST', '/api/v1/deployments', {
         name: 'slow', modelId: 'Qwen/Qwen2.5-0.5B-Instruct', backend: 'vllm', env: { FAKE_NEVER_READY: '1' },
       });
-      const failed = await waitFor(async () => {
-        const s = await status(short, 'slow');
-        return s.state === 'failed' ? s : null;
-      }, 'slow to time out');
+      const failed = await deploymentWhen(short, 'slow', (s) => s.state === 'failed', 'slow to time out');
       assert.match(failed.reason ?? '', /did not become ready/);
     } finally {
       await short.stop();

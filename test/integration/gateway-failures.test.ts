@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { describe, it } from 'node:test';
 import type { DeploymentStatus } from '../../daemon/contract/api.js';
-import { startTestDaemon, waitFor, type TestDaemon } from '../helpers/daemon.js';
+import { deploymentWhen, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 function chat(d: TestDaemon, model: string, headers: Record<string, string> = {}) {
   return fetch(`${d.url}/v1/chat/completions`, {
@@ -13,11 +13,8 @@ function chat(d: TestDaemon, model: string, headers: Record<string, string> = {}
   });
 }
 
-async function ready(d: TestDaemon, name: string, replicas = 1): Promise<DeploymentStatus> {
-  return waitFor(async () => {
-    const s = (await d.api<DeploymentStatus>('GET', `/api/v1/deployments/${name}`)).body;
-    return s.replicas.filter((r) => r.state === 'ready').length >= replicas ? s : null;
-  }, `${name} ready`);
+function ready(d: TestDaemon, name: string, replicas = 1): Promise<DeploymentStatus> {
+  return deploymentWhen(d, name, (s) => s.replicas.filter((r) => r.state === 'ready').length >= replicas);
 }
 
 describe('gateway failure handling', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import OpenAI, { NotFoundError } from 'openai';
 import type { DeploymentStatus } from '../../daemon/contract/api.js';
-import { startTestDaemon, waitFor, type TestDaemon } from '../helpers/daemon.js';
+import { deploymentWhen, startTestDaemon, type TestDaemon, waitFor } from '../helpers/daemon.js';
 
 describe('gateway with the openai SDK', () => {
   let d: TestDaemon;
@@ -21,7 +21,7 @@ describe('gateway with the openai SDK', () => {
       assert.equal((await d.api('POST', '/api/v1/deployments', spec)).status, 201);
     }
     for (const name of ['chat', 'sg', 'slow']) {
-      await waitFor(async () => (await d.api<DeploymentStatus>('GET', `/api/v1/deployments/${name}`)).body.state === 'ready', `${name} ready`);
+      await deploymentWhen(d, name);
     }
     client = new OpenAI({ baseURL: `${d.url}/v1`, apiKey: 'unused', maxRetries: 0 });
   });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BerthEvent, DeploymentStatus } from '../../daemon/contract/api.js';
-import { startTestDaemon, waitFor, type TestDaemon } from '../helpers/daemon.js';
+import { deploymentWhen, startTestDaemon, type TestDaemon, waitFor } from '../helpers/daemon.js';
 
 function chat(d: TestDaemon, model: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
   return fetch(`${d.url}/v1/chat/completions`, {
@@ -61,7 +61,7 @@ describe('scale from zero and back', () => {
       await d.api('POST', '/api/v1/deployments', { name: 'brief', modelId: 'x/y', backend: 'vllm', scale: { min: 0, idleTime: 600 } });
       const r = await chat(d, 'brief', { keep_alive: 0 });
       assert.equal(r.status, 200);
-      await waitFor(async () => (await status(d, 'brief')).sleeping, 'sleep after keep_alive 0', 5000);
+      await deploymentWhen(d, 'brief', (s) => s.sleeping, 'sleep after keep_alive 0', 5000);
       const bad = await chat(d, 'brief', {}, { 'x-berth-keep-alive': 'soon' });
       assert.equal(bad.status, 400);
       assert.match(((await bad.json()) as { error: { message: string } }).error.message, /X-Berth-Keep-Alive/);
@@ -76,7 +76,7 @@ describe('scale from zero and back', () => {
     try {
       await d.api('POST', '/api/v1/deployments', { name: 'pinned', modelId: 'x/y', backend: 'vllm' });
       await d.api('POST', '/api/v1/deployments', { name: 'other', modelId: 'x/z', backend: 'vllm', scale: { min: 0 } });
-      await waitFor(async () => (await status(d, 'pinned')).state === 'ready', 'pinned ready');
+      await deploymentWhen(d, 'pinned');
       const r = await chat(d, 'other');
       assert.equal(r.status, 503);
       const body = (await r.json()) as { error: { message: string; type: string } };
@@ -118,7 +118,7 @@ describe('replicas and queueing', () => {
         name: 'busy', modelId: 'x/y', backend: 'vllm', scale: { min: 1, max: 2, inFlightValue: 2 },
         env: { FAKE_TOKENS: '40', FAKE_TOKEN_DELAY_MS: '25' },
       });
-      await waitFor(async () => (await status(d, 'busy')).state === 'ready', 'busy ready');
+      await deploymentWhen(d, 'busy');
       // Keep 6 streams in flight: the panic window asks for 3 replicas, max is 2.
       const load = Array.from({ length: 6 }, () => chat(d, 'busy', { stream: true }).then((r) => r.text()));
       const two = await waitFor(async () => {
@@ -150,7 +150,7 @@ describe('replicas and queueing', () => {
         name: 'one', modelId: 'x/y', backend: 'vllm', scale: { min: 1, max: 1, inFlightValue: 1 },
         env: { FAKE_TOKENS: '10', FAKE_TOKEN_DELAY_MS: '30' },
       });
-      await waitFor(async () => (await status(d, 'one')).state === 'ready', 'one ready');
+      await deploymentWhen(d, 'one');
       const order: number[] = [];
       const reqs = [0, 1, 2].map(async (i) => {
         await new Promise((r) => setTimeout(r, i * 30));

@@ -4,14 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DeploymentStatus } from '../../daemon/contract/api.js';
 import { groupMembers, isAlive } from '../../daemon/state/proc.js';
-import { startTestDaemon, waitFor, type TestDaemon } from '../helpers/daemon.js';
+import { deploymentWhen, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
-async function waitState(d: TestDaemon, name: string, state: string, timeoutMs = 20_000): Promise<DeploymentStatus> {
-  return waitFor(async () => {
-    const { body } = await d.api<DeploymentStatus>('GET', `/api/v1/deployments/${name}`);
-    return body.state === state ? body : null;
-  }, `${name} to be ${state}`, timeoutMs);
-}
 
 describe('deployment lifecycle (vLLM fake on an 8x H100 fake)', () => {
   let d: TestDaemon;
@@ -30,7 +24,7 @@ describe('deployment lifecycle (vLLM fake on an 8x H100 fake)', () => {
     assert.equal(created.status, 201);
     assert.equal(created.body.spec.servedName[0], 'qwen');
     assert.equal(created.body.replicas.length, 1);
-    const ready = await waitState(d, 'qwen', 'ready');
+    const ready = await deploymentWhen(d, 'qwen');
     const replica = ready.replicas[0]!;
     assert.equal(replica.port, d.settings.enginePortBase);
     assert.equal(replica.gpus.length, 1);
