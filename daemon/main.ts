@@ -5,9 +5,11 @@ import type { Logger } from 'pino';
 import type { Settings } from './config/settings.js';
 import { EventBus } from './events/bus.js';
 import { GatewayMetrics } from './gateway/metrics.js';
+import { enginePool } from './gateway/upstream.js';
 import { cachedInventory } from './gpu/cache.js';
 import { readGpuInventory } from './gpu/inventory.js';
 import { assertSafeBind } from './http/security.js';
+import { installWire } from './http/wire/server.js';
 import { createPtyLauncher } from './launchers/pty.js';
 import { createLogger } from './logs/logger.js';
 import { isPortFree } from './net/port-probe.js';
@@ -63,11 +65,14 @@ export async function startDaemon(settings: Settings, opts: { log?: Logger; env?
   for (const w of warnings) log.warn(w);
 
   const listener = createServer({ settings, supervisor, events, inventory, log, metrics, version: BERTH_VERSION });
+  // Longer than any client's idle timeout (undici's is 4 s, SDKs' up to 60 s),
+  // so a client never reuses a connection we are closing.
+  const keepAliveTimeoutMs = 65_000;
+  let wire: ReturnType<typeof installWire> | null = null;
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = createHttpServer({ keepAliveTimeout: 65_000, noDelay: true }, listener);
-    // Longer than any client's idle timeout (undici's is 4 s, SDKs' up to 60 s),
-    // so a client never reuses a connection we are closing.
+    const s = createHttpServer({ keepAliveTimeout: keepAliveTimeoutMs, noDelay: true }, listener);
     s.headersTimeout = 70_000;
+    wire = installWire(s, { ...listener.wire, keepAliveTimeoutMs });
     s.listen(settings.port, settings.host);
     s.once('listening', () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) => {
@@ -89,6 +94,8 @@ export async function startDaemon(settings: Settings, opts: { log?: Logger; env?
     (closing ??= (async () => {
       server.close();
       server.closeAllConnections();
+      wire?.closeAll();
+      enginePool.close();
       await supervisor.shutdown();
     })());
   return { url, server, supervisor, events, log, close };

@@ -2,7 +2,7 @@
 // OpenAI gateway) and /metrics. No listen() here, so tests mount it anywhere.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import { createGateway } from './gateway/gateway.js';
+import { createGateway, type Gateway } from './gateway/gateway.js';
 import { apiRouter, type ApiDeps } from './api/router.js';
 import { gatewayRouter } from './gateway/router.js';
 import type { GatewayMetrics } from './gateway/metrics.js';
@@ -16,16 +16,17 @@ export interface ServerDeps extends ApiDeps {
 
 /**
  * The daemon's request listener: POST /v1/* on the gateway's fast path,
- * everything else on the express app.
+ * everything else on the express app. `wire` is the gateway's entry for the
+ * raw HTTP/1.1 path that main.ts installs in front of Node's server.
  */
-export function createServer(deps: ServerDeps): RequestListener & { app: Express } {
+export function createServer(deps: ServerDeps): RequestListener & { app: Express; wire: Gateway['wire'] } {
   const directory = new ModelDirectory();
   const gateway = createGateway({ ...deps, directory });
   const app = createApp(deps, directory);
   const listener = (req: IncomingMessage, res: ServerResponse) => {
-    if (!gateway(req, res)) app(req, res);
+    if (!gateway.node(req, res)) app(req, res);
   };
-  return Object.assign(listener, { app });
+  return Object.assign(listener, { app, wire: gateway.wire });
 }
 
 function createApp(deps: ServerDeps, directory: ModelDirectory): Express {

@@ -1,14 +1,14 @@
 // One request to one engine, its response streamed straight into the
-// client's response. Built on undici's dispatch handler API rather than
-// request(): no body stream object, promise or AbortSignal per request, which
-// is most of a proxy's per-request cost in Node. Chunks are written as they
+// client's response, over the wire client's pooled connections: no stream
+// object, promise or AbortSignal per chunk, which is most of a proxy's
+// per-request cost in Node. Chunks are written as they
 // arrive (no buffering, no re-chunking); a slow client pauses the engine's
 // socket; a client that leaves aborts the engine's request.
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
+import type { ExchangeControl, ResponseHandler } from '../http/wire/client.js';
 import type { Backend } from '../contract/deployment.js';
 import { SseUsageTap } from './sse-usage.js';
-import { upstreamAgent } from './upstream.js';
+import type { ClientResponse } from './client-response.js';
+import { enginePool } from './upstream.js';
 import { usageFromJson, type TokenUsage } from './usage.js';
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection, not the message.
@@ -38,87 +38,91 @@ export type ForwardResult =
   | { kind: 'diverted'; status: number }
   | { kind: 'done'; status: number; usage: TokenUsage | null; /** broke after bytes reached the client */ broken: boolean };
 
-export function forward(res: ServerResponse, opts: ForwardOptions): Promise<ForwardResult> {
-  return new Promise<ForwardResult>((resolve) => {
-    let started = false;
-    let settled = false;
-    let diverting = false;
-    let status = 0;
-    let tap: SseUsageTap | null = null;
-    let json: Buffer[] | null = null;
-    let jsonBytes = 0;
-    let ctl: Dispatcher.DispatchController | null = null;
+export function forward(res: ClientResponse, opts: ForwardOptions): Promise<ForwardResult> {
+  let resolve!: (r: ForwardResult) => void;
+  const done = new Promise<ForwardResult>((r) => (resolve = r));
+  let started = false;
+  let settled = false;
+  let diverting = false;
+  let status = 0;
+  let tap: SseUsageTap | null = null;
+  let json: Buffer[] | null = null;
+  let jsonBytes = 0;
+  let ctl: ExchangeControl | null = null;
 
-    const settle = (r: ForwardResult) => {
+  // Object-literal methods rather than arrow functions: this runs on every
+  // request, and tsx names each arrow at creation (a defineProperty each).
+  const h: ResponseHandler & { settle(r: ForwardResult): void; onClientClose(): void; onDrain(): void } = {
+    settle(r) {
       if (settled) return;
       settled = true;
-      res.off('close', onClientClose);
-      res.off('drain', onDrain);
+      res.off('close', h.onClientClose);
+      res.off('drain', h.onDrain);
       resolve(r);
-    };
-    const onClientClose = () => {
+    },
+    onClientClose() {
       if (res.writableFinished) return;
       ctl?.abort(new Error('client closed the connection'));
-      settle({ kind: 'done', status: status || 499, usage: null, broken: true });
-    };
-    const onDrain = () => ctl?.resume();
-    res.on('close', onClientClose);
-    res.on('drain', onDrain);
-
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(controller) {
-        ctl = controller;
-        if (res.destroyed) controller.abort(new Error('client closed the connection'));
-      },
-      onResponseStart(_controller, statusCode, headers: IncomingHttpHeaders) {
-        status = statusCode;
-        if (statusCode >= 500 && opts.divert5xx) {
-          diverting = true;
-          return;
-        }
-        started = true;
-        const out: Record<string, string | string[]> = {};
-        for (const k in headers) {
-          const v = headers[k];
-          if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-        }
-        const contentType = String(headers['content-type'] ?? '');
-        if (contentType.startsWith('text/event-stream')) {
-          tap = new SseUsageTap({ stripInjectedUsage: opts.stripInjectedUsage, backend: opts.backend, onFirstToken: opts.onFirstToken });
-          if (opts.stripInjectedUsage) delete out['content-length'];
-        } else if (contentType.includes('json')) json = [];
-        Object.assign(out, opts.extraHeaders);
-        res.writeHead(statusCode, out);
-        // A stream's headers go out now, not with its first event.
-        if (tap) res.flushHeaders();
-      },
-      onResponseData(controller, chunk: Buffer) {
-        if (diverting) return;
-        let data = chunk;
-        if (tap) data = tap.push(chunk);
-        else if (json) {
-          if (jsonBytes + chunk.length <= MAX_USAGE_SCAN_BYTES) json.push(chunk);
-          else json = null;
-          jsonBytes += chunk.length;
-        }
-        if (data.length && !res.write(data)) controller.pause();
-      },
-      onResponseEnd() {
-        if (diverting) return settle({ kind: 'diverted', status });
-        const rest = tap?.end();
-        if (rest?.length) res.write(rest);
-        res.end();
-        const usage = tap ? tap.usage : json ? usageFromJson(json.length === 1 ? json[0]! : Buffer.concat(json)) : null;
-        settle({ kind: 'done', status, usage, broken: false });
-      },
-      onResponseError(_controller, error: Error) {
-        if (!started && !diverting) return settle({ kind: 'no-response', error });
-        if (diverting) return settle({ kind: 'diverted', status });
-        // Bytes already reached the client: nothing can be retried; make the break visible.
-        if (!res.destroyed) res.destroy();
-        settle({ kind: 'done', status, usage: null, broken: true });
-      },
-    };
-    upstreamAgent.dispatch({ origin: opts.origin, path: opts.path, method: 'POST', headers: opts.headers, body: opts.body }, handler);
-  });
+      h.settle({ kind: 'done', status: status || 499, usage: null, broken: true });
+    },
+    onDrain() {
+      ctl?.resume();
+    },
+    onStart(controller) {
+      ctl = controller;
+      if (res.destroyed) controller.abort(new Error('client closed the connection'));
+    },
+    onHeaders(statusCode, headers) {
+      status = statusCode;
+      if (statusCode >= 500 && opts.divert5xx) {
+        diverting = true;
+        return;
+      }
+      started = true;
+      const out: Record<string, string | string[]> = {};
+      for (const k in headers) {
+        const v = headers[k];
+        if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+      }
+      const contentType = String(headers['content-type'] ?? '');
+      if (contentType.startsWith('text/event-stream')) {
+        tap = new SseUsageTap({ stripInjectedUsage: opts.stripInjectedUsage, backend: opts.backend, onFirstToken: opts.onFirstToken });
+        if (opts.stripInjectedUsage) delete out['content-length'];
+      } else if (contentType.includes('json')) json = [];
+      for (const k in opts.extraHeaders) out[k] = opts.extraHeaders[k]!;
+      res.writeHead(statusCode, out);
+      // A stream's headers go out now, not with its first event.
+      if (tap) res.flushHeaders();
+    },
+    onData(chunk) {
+      if (diverting) return;
+      let data = chunk;
+      if (tap) data = tap.push(chunk);
+      else if (json) {
+        if (jsonBytes + chunk.length <= MAX_USAGE_SCAN_BYTES) json.push(chunk);
+        else json = null;
+        jsonBytes += chunk.length;
+      }
+      if (data.length && !res.write(data)) ctl?.pause();
+    },
+    onEnd() {
+      if (diverting) return h.settle({ kind: 'diverted', status });
+      const rest = tap?.end();
+      if (rest?.length) res.write(rest);
+      res.end();
+      const usage = tap ? tap.usage : json ? usageFromJson(json.length === 1 ? json[0]! : Buffer.concat(json)) : null;
+      h.settle({ kind: 'done', status, usage, broken: false });
+    },
+    onError(error) {
+      if (!started && !diverting) return h.settle({ kind: 'no-response', error });
+      if (diverting) return h.settle({ kind: 'diverted', status });
+      // Bytes already reached the client: nothing can be retried; make the break visible.
+      if (!res.destroyed) res.destroy();
+      h.settle({ kind: 'done', status, usage: null, broken: true });
+    },
+  };
+  res.on('close', h.onClientClose);
+  res.on('drain', h.onDrain);
+  enginePool.request({ origin: opts.origin, path: opts.path, method: 'POST', headers: opts.headers, body: opts.body }, h);
+  return done;
 }

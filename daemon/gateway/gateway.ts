@@ -1,40 +1,80 @@
-// The gateway's entry for POST /v1/*: a plain node handler in front of
-// express, because this is the hot path of every inference request and
-// express's routing and body parsing cost more than the proxying itself.
-// Everything else under /v1 (GET /v1/models...) stays on the express router.
+// The gateway's entry for POST /v1/*, the hot path of every inference request.
+// Two doors to the same handler: the wire path (raw HTTP/1.1, see
+// http/wire/server.ts) takes requests it can read without Node's parser, and
+// a plain node handler in front of express takes those Node's server parsed
+// (a connection handed over after a GET, a chunked upload...). Everything
+// else under /v1 (GET /v1/models...) stays on the express router.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorBody, HttpError, toHttpError } from '../http/errors.js';
 import { apiKeyGuard, hostGuard } from '../http/security.js';
+import type { WireOptions } from '../http/wire/server.js';
+import type { ClientResponse, RequestHeaders } from './client-response.js';
 import { handleInference, type GatewayDeps } from './handler.js';
 
 export type FastHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-export function createGateway(deps: GatewayDeps): FastHandler {
+export interface Gateway {
+  /** For Node's server: true when the request was the gateway's and is being served. */
+  node: FastHandler;
+  /** For the wire path. */
+  wire: Pick<WireOptions, 'accepts' | 'handle'>;
+}
+
+/** The route under /v1 of a POST the gateway serves, or null. */
+function gatewayRoute(method: string | undefined, url: string): string | null {
+  if (method !== 'POST' || !url.startsWith('/v1/')) return null;
+  const q = url.indexOf('?');
+  return url.slice(3, q === -1 ? undefined : q);
+}
+
+export function createGateway(deps: GatewayDeps): Gateway {
   const host = hostGuard(deps.settings);
   const key = apiKeyGuard(deps.settings.apiKey);
-  const serve = async (req: IncomingMessage, res: ServerResponse, route: string) => {
-    const t0 = performance.now();
+  const limit = deps.settings.maxBodyBytes;
+  const denied = (headers: RequestHeaders) => host(one(headers.host)) ?? key(one(headers.authorization));
+  const fail = (res: ClientResponse, err: unknown) => {
+    const e = toHttpError(err);
+    if (e.status >= 500 && e.code === 'internal_error') deps.log.error({ err }, 'gateway request failed');
+    sendError(res, e);
+  };
+  const serve = async (headers: RequestHeaders, res: ClientResponse, route: string, body: Buffer, t0: number) => {
     try {
-      const denied = host(req.headers.host) ?? key(req.headers.authorization);
-      if (denied) throw denied;
-      const raw = await readBody(req, deps.settings.maxBodyBytes);
-      await handleInference(deps, req, res, route, raw, t0);
+      await handleInference(deps, headers, res, route, body, t0);
     } catch (err) {
-      const e = toHttpError(err);
-      if (e.status >= 500 && e.code === 'internal_error') deps.log.error({ err }, 'gateway request failed');
-      sendError(res, e);
+      fail(res, err);
     }
   };
-  return (req, res) => {
-    const url = req.url ?? '';
-    if (req.method !== 'POST' || !url.startsWith('/v1/')) return false;
-    const q = url.indexOf('?');
-    void serve(req, res, url.slice(3, q === -1 ? undefined : q));
-    return true;
+  return {
+    node(req, res) {
+      const route = gatewayRoute(req.method, req.url ?? '');
+      if (route === null) return false;
+      const t0 = performance.now();
+      // Before the body: a refused client need not upload it (Node discards what is left).
+      const refused = denied(req.headers);
+      if (refused) fail(res, refused);
+      else
+        readBody(req, limit).then(
+          (body) => serve(req.headers, res, route, body, t0),
+          (err: unknown) => fail(res, err),
+        );
+      return true;
+    },
+    wire: {
+      // Over the limit goes to Node's path, which answers 413 and drains the upload.
+      accepts: (method, url, length) => length <= limit && gatewayRoute(method, url) !== null,
+      handle(req, res) {
+        const t0 = performance.now();
+        const refused = denied(req.headers);
+        if (refused) fail(res, refused);
+        else void serve(req.headers, res, gatewayRoute(req.method, req.url)!, req.body, t0);
+      },
+    },
   };
 }
 
-function sendError(res: ServerResponse, e: HttpError): void {
+const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+function sendError(res: ClientResponse, e: HttpError): void {
   if (res.headersSent) {
     res.destroy();
     return;

@@ -1,10 +1,10 @@
 // One OpenAI request through the gateway: validate, route by `model`, get a
 // slot on a ready replica (waking the deployment if it sleeps), forward, and on
 // failure retry once on another replica or fall back to another model.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.js';
 import { HttpError, toHttpError } from '../http/errors.js';
+import type { ClientResponse, RequestHeaders } from './client-response.js';
 import type { Lease, RouteInfo, Supervisor } from '../supervisor/supervisor.js';
 import { parseKeepAlive } from './keep-alive.js';
 import { UNKNOWN_MODEL, type GatewayMetrics } from './metrics.js';
@@ -37,15 +37,15 @@ export function unknownModel(model: string, names: string[]): HttpError {
 
 export async function handleInference(
   deps: GatewayDeps,
-  req: IncomingMessage,
-  res: ServerResponse,
+  headers: RequestHeaders,
+  res: ClientResponse,
   route: string,
   raw: Buffer,
   t0: number,
 ): Promise<void> {
   if (raw.length === 0) throw new HttpError(400, 'missing_body', 'expected a JSON request body');
   const parsed = parseOpenAiBody(raw);
-  const keepAlive = parseKeepAlive(req.headers['x-berth-keep-alive'], 'header') ?? parseKeepAlive(parsed.json.keep_alive, 'body');
+  const keepAlive = parseKeepAlive(headers['x-berth-keep-alive'], 'header') ?? parseKeepAlive(parsed.json.keep_alive, 'body');
 
   const deployments = deps.supervisor.routes();
   let target = deps.directory.resolve(parsed.model, deployments);
@@ -67,7 +67,7 @@ export async function handleInference(
     let lastError: (Attempt & { kind: 'unavailable' }) | null = null;
     for (let i = 0; i < chain.length; i++) {
       const t = chain[i]!;
-      const attempt = await serveOn(deps, { req, res, route, parsed, target: t, fallbackName: i > 0 ? t.requested : null, keepAlive, t0, hasNext: i < chain.length - 1 });
+      const attempt = await serveOn(deps, { headers, res, route, parsed, target: t, fallbackName: i > 0 ? t.requested : null, keepAlive, t0, hasNext: i < chain.length - 1 });
       if (attempt.kind === 'served') {
         status = attempt.status;
         if (i > 0) deps.metrics.fallback(model, t.requested);
@@ -92,7 +92,8 @@ interface ChainTarget extends ModelTarget {
 }
 
 function fallbackTargets(deps: GatewayDeps, deployments: RouteInfo[], primary: ModelTarget): ChainTarget[] {
-  const spec = deployments.find((d) => d.name === primary.deployment)?.spec;
+  let spec: RouteInfo['spec'] | undefined;
+  for (const d of deployments) if (d.name === primary.deployment) spec = d.spec;
   if (!spec?.fallback.length) return [];
   const out: ChainTarget[] = [];
   for (const name of spec.fallback) {
@@ -105,8 +106,8 @@ function fallbackTargets(deps: GatewayDeps, deployments: RouteInfo[], primary: M
 }
 
 interface ServeContext {
-  req: IncomingMessage;
-  res: ServerResponse;
+  headers: RequestHeaders;
+  res: ClientResponse;
   route: string;
   parsed: ParsedRequest;
   target: ModelTarget & { requested?: string };
@@ -141,13 +142,13 @@ async function serveOn(deps: GatewayDeps, ctx: ServeContext): Promise<Attempt> {
     const result = await forward(res, {
       origin: replica.baseUrl,
       path: '/v1' + ctx.route,
-      headers: forwardHeaders(ctx.req),
+      headers: forwardHeaders(ctx.headers),
       body,
       backend: target.backend,
       stripInjectedUsage: injectUsage,
       divert5xx: ctx.hasNext,
       extraHeaders: { 'x-berth-served-by': target.deployment, 'x-berth-replica': replica.id },
-      onFirstToken: () => {
+      onFirstToken() {
         if (firstToken) return;
         firstToken = true;
         deps.metrics.observeFirstToken(parsed.model, (performance.now() - ctx.t0) / 1000);
@@ -175,7 +176,7 @@ async function serveOn(deps: GatewayDeps, ctx: ServeContext): Promise<Attempt> {
 }
 
 /** The slow path: bounded by the wait limit and by the client staying connected. */
-async function waitForLease(deps: GatewayDeps, deployment: string, res: ServerResponse, exclude: ReadonlySet<string>): Promise<Lease> {
+async function waitForLease(deps: GatewayDeps, deployment: string, res: ClientResponse, exclude: ReadonlySet<string>): Promise<Lease> {
   const wait = new AbortController();
   const onClose = () => wait.abort(new Error('client closed the connection'));
   res.once('close', onClose);
@@ -202,12 +203,12 @@ function buildBody(parsed: ParsedRequest, target: ModelTarget, fallbackName: str
   });
 }
 
-function forwardHeaders(req: IncomingMessage): Record<string, string> {
+function forwardHeaders(headers: RequestHeaders): Record<string, string> {
   // The client's Authorization is Berth's key, never the engine's.
   const h: Record<string, string> = { 'content-type': 'application/json' };
-  const accept = req.headers.accept;
-  if (accept) h.accept = accept;
-  const id = req.headers['x-request-id'];
+  const accept = headers.accept;
+  if (typeof accept === 'string') h.accept = accept;
+  const id = headers['x-request-id'];
   if (typeof id === 'string') h['x-request-id'] = id;
   return h;
 }

@@ -34,6 +34,9 @@ export class ReplicaLog {
   private readonly plainOut: DataBatcher;
   private readonly rawOut: DataBatcher;
   private closing: Promise<void> | null = null;
+  /** Chunks not yet split into lines; see write(). */
+  private unread: string[] = [];
+  private scheduled = false;
 
   constructor(opts: ReplicaLogOptions) {
     this.ring = new RingBuffer<Line>(opts.capacity ?? DEFAULT_RING_CAPACITY);
@@ -53,14 +56,33 @@ export class ReplicaLog {
     this.rawOut = new DataBatcher(batch);
   }
 
-  /** Feeds a chunk of pty output. Never throws; ignored after close(). */
+  /**
+   * Feeds a chunk of pty output. Never throws; ignored after close(). The
+   * chunk is only queued here and split into lines after the event loop's I/O
+   * callbacks: an engine prints a line per request while the daemon proxies
+   * those requests, and the proxy's writes should not wait for the log. Every
+   * reader below sees everything written so far.
+   */
   write(chunk: string): void {
     if (this.closing) return;
-    for (const line of this.splitter.push(chunk)) this.add(line);
+    this.unread.push(chunk);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.read);
+    }
   }
+
+  private readonly read = () => {
+    this.scheduled = false;
+    if (this.unread.length === 0) return;
+    const chunks = this.unread;
+    this.unread = [];
+    for (const chunk of chunks) for (const line of this.splitter.push(chunk)) this.add(line);
+  };
 
   /** The newest `n` completed lines (all kept by default), oldest first. */
   tail(n: number = this.ring.capacity, format: LineFormat = {}): string[] {
+    this.read();
     return this.ring.tail(n).map((l) => (format.ansi ? l.raw : l.plain));
   }
 
@@ -71,6 +93,7 @@ export class ReplicaLog {
    * shows exactly there where it is stuck.
    */
   lastLines(n: number): string[] {
+    this.read();
     const partial = this.splitter.peek();
     if (!partial) return this.tail(n);
     if (n <= 0) return [];
@@ -83,11 +106,13 @@ export class ReplicaLog {
    * then missed or seen twice. Returns unsubscribe.
    */
   subscribe(listener: (lines: string[]) => void, format: LineFormat = {}): () => void {
+    this.read();
     return (format.ansi ? this.rawOut : this.plainOut).subscribe(listener);
   }
 
   /** Ends a partial last line (the engine exited mid-line) and delivers pending batches now. */
   flush(): void {
+    this.read();
     for (const line of this.splitter.flush()) this.add(line);
     this.plainOut.flush();
     this.rawOut.flush();
@@ -95,6 +120,7 @@ export class ReplicaLog {
 
   /** Lines ever completed, including those the ring has dropped. */
   get totalLines(): number {
+    this.read();
     return this.ring.totalPushed;
   }
 

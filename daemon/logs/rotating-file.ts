@@ -3,7 +3,10 @@
 // are older (keep = 3 files in all).
 //
 // The caller is the pty data path, which must never wait or throw because of
-// the disk: write() only queues; one async loop writes in order; errors go to
+// the disk: write() only queues; one async loop writes in order, starting
+// `delayMs` after the first queued line so that an engine logging a line per
+// request (uvicorn's access log) costs one write(2) per batch, not per request,
+// on the daemon that also proxies those requests; errors go to
 // `onError` (once per run of failures, not once per line) and the loop keeps
 // going, reopening the file on the next write. If the disk cannot keep up,
 // output beyond `maxPendingBytes` is dropped and a marker line says so.
@@ -19,6 +22,8 @@ export interface RotatingFileOptions {
   /** Queued text (UTF-16 code units) beyond which new output is dropped. Default 8 Mi. */
   maxPendingBytes?: number;
   onError?: (err: Error) => void;
+  /** Longest a line waits in memory before the write loop starts. Default 100 ms; 0 starts at once. */
+  delayMs?: number;
 }
 
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
@@ -26,6 +31,7 @@ const DEFAULT_KEEP = 3;
 const DEFAULT_MAX_PENDING = 8 * 1024 * 1024;
 /** Queued text written per write(2): fewer syscalls without holding much memory. */
 const BATCH_CHARS = 1024 * 1024;
+const DEFAULT_DELAY_MS = 100;
 
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
@@ -37,7 +43,9 @@ export class RotatingFile {
   private readonly keep: number;
   private readonly maxPending: number;
   private readonly onError: (err: Error) => void;
+  private readonly delayMs: number;
 
+  private timer: NodeJS.Timeout | null = null;
   private pending: string[] = [];
   private pendingLength = 0;
   private dropped = 0;
@@ -55,6 +63,7 @@ export class RotatingFile {
     this.keep = Math.max(1, opts.keep ?? DEFAULT_KEEP);
     this.maxPending = opts.maxPendingBytes ?? DEFAULT_MAX_PENDING;
     this.onError = opts.onError ?? (() => {});
+    this.delayMs = opts.delayMs ?? DEFAULT_DELAY_MS;
   }
 
   /**
@@ -73,6 +82,7 @@ export class RotatingFile {
 
   /** Resolves once everything written so far has reached the file (or failed). */
   flush(): Promise<void> {
+    this.start();
     if (!this.running) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
@@ -105,11 +115,22 @@ export class RotatingFile {
   private enqueue(text: string): void {
     this.pending.push(text);
     this.pendingLength += text.length;
-    if (!this.running) {
-      this.running = true;
-      void this.run();
+    if (this.running || this.timer) return;
+    if (this.delayMs === 0) this.start();
+    else {
+      this.timer = setTimeout(this.start, this.delayMs);
+      // Lines waiting for the disk must not keep a finished process alive; close() writes them.
+      this.timer.unref();
     }
   }
+
+  private readonly start = () => {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.running || this.pending.length === 0) return;
+    this.running = true;
+    void this.run();
+  };
 
   /** Marks where output was dropped, once the queue has room again. */
   private noteDropped(): void {

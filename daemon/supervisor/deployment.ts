@@ -170,18 +170,20 @@ export class DeploymentRuntime {
   private lease(replica: Replica): Lease {
     replica.inFlight++;
     let released = false;
+    // A method, not an arrow: this runs on every request, and a method costs no per-call naming.
+    const runtime = this;
     return {
       deployment: this.name,
       replica,
-      release: (opts = {}) => {
+      release(opts = {}) {
         if (released) return;
         released = true;
         replica.inFlight--;
         const now = Date.now();
-        this.lastRequestAt = now;
-        const keep = opts.keepAliveS ?? this.spec.scale.idleTime;
-        this.idleDeadline = keep === Infinity ? Infinity : now + keep * 1000;
-        this.notify();
+        runtime.lastRequestAt = now;
+        const keep = opts.keepAliveS ?? runtime.spec.scale.idleTime;
+        runtime.idleDeadline = keep === Infinity ? Infinity : now + keep * 1000;
+        runtime.notify();
       },
     };
   }

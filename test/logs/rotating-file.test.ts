@@ -74,7 +74,7 @@ describe('RotatingFile', () => {
 
   test('drops output beyond maxPendingBytes and marks the spot in the file', async () => {
     const path = join(dir, 'slow.log');
-    const f = new RotatingFile({ path, maxPendingBytes: 10 });
+    const f = new RotatingFile({ path, maxPendingBytes: 10, delayMs: 0 });
     f.write('line-0001\n'); // taken by the writer at once
     f.write('line-0002\n'); // queued: the queue is full
     f.write('dropped\n'); // over the limit
@@ -85,6 +85,18 @@ describe('RotatingFile', () => {
       read(path),
       'line-0001\nline-0002\n[berth] 8 characters of engine output were dropped here: the log file could not keep up\nafter\n',
     );
+  });
+
+  test('lines wait for the delay, and flush() writes them without waiting', async () => {
+    const path = join(dir, 'delayed.log');
+    const f = new RotatingFile({ path, delayMs: 60_000 });
+    f.write('one\n');
+    f.write('two\n');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(existsSync(path), false, 'nothing written before the delay');
+    await f.flush();
+    assert.equal(read(path), 'one\ntwo\n');
+    await f.close();
   });
 
   test('close() is idempotent and later writes are ignored', async () => {

@@ -1,0 +1,23 @@
+// What the gateway needs from a client's response, met both by Node's
+// ServerResponse (requests Node's server parsed) and by the wire path's
+// WireResponse (the fast path), so one handler serves both.
+export interface ClientResponse {
+  statusCode: number;
+  readonly headersSent: boolean;
+  /** The connection is gone (or was broken on purpose). */
+  readonly destroyed: boolean;
+  /** end() has run: the whole response is written. */
+  readonly writableFinished: boolean;
+  writeHead(status: number, headers: Record<string, string | number | string[]>): unknown;
+  flushHeaders(): void;
+  /** false: the client is slow, wait for 'drain'. */
+  write(chunk: Buffer): boolean;
+  end(chunk?: string | Buffer): unknown;
+  destroy(): unknown;
+  on(event: 'close' | 'drain', fn: () => void): unknown;
+  once(event: 'close' | 'drain', fn: () => void): unknown;
+  off(event: 'close' | 'drain', fn: () => void): unknown;
+}
+
+/** Request headers, lower-cased (Node's IncomingHttpHeaders is one). */
+export type RequestHeaders = Record<string, string | string[] | undefined>;

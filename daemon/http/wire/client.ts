@@ -1,0 +1,341 @@
+// An HTTP/1.1 client for the engines, on pooled raw sockets. One request per
+// connection at a time (engines are uvicorn servers: no pipelining), idle
+// connections reused last-in first-out, so a busy gateway keeps few sockets
+// warm. Response bytes are handed on as they arrive, de-chunked but never
+// regrouped. No timeouts on a request: a prefill can take minutes and a
+// stream can pause; the caller aborts instead.
+import { connect, type Socket } from 'node:net';
+import { ChunkedDecoder } from './chunked.js';
+import { parseResponseHead, type HeaderMap } from './head.js';
+
+export interface ClientRequest {
+  /** `http://host:port` */
+  origin: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface ExchangeControl {
+  /** Stop reading the response (the client is slow); the engine's socket applies backpressure. */
+  pause(): void;
+  resume(): void;
+  /** Ends the exchange now: the connection is closed (the engine sees the client go) and onError follows. */
+  abort(reason: Error): void;
+}
+
+export interface ResponseHandler {
+  onStart(ctl: ExchangeControl): void;
+  onHeaders(status: number, headers: HeaderMap): void;
+  onData(chunk: Buffer): void;
+  onEnd(): void;
+  /** The exchange failed. `responseStarted` says whether onHeaders came first. */
+  onError(err: ClientError, responseStarted: boolean): void;
+}
+
+/** Errors carry a code; the caller decides retry-safety by code, never by text. */
+export class ClientError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ClientPoolOptions {
+  connectTimeoutMs?: number;
+  /** Idle time after which a kept connection is not reused, when the engine gave no Keep-Alive hint. */
+  idleMs?: number;
+  /** Idle connections kept per origin. */
+  maxIdle?: number;
+}
+
+const HEAD_END = Buffer.from('\r\n\r\n');
+const MAX_RESPONSE_HEAD = 64 * 1024;
+const VALUE_OK = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+interface Origin {
+  host: string;
+  port: number;
+  hostHeader: string;
+  idle: Conn[];
+}
+
+interface Conn {
+  socket: Socket;
+  exchange: Exchange | null;
+  /** Reuse is refused after this time (ms since epoch). */
+  expiresAt: number;
+  used: boolean;
+}
+
+export class ClientPool {
+  private readonly origins = new Map<string, Origin>();
+  private readonly connectTimeoutMs: number;
+  private readonly idleMs: number;
+  private readonly maxIdle: number;
+
+  constructor(opts: ClientPoolOptions = {}) {
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
+    // undici's default too: below uvicorn's 5 s keep-alive, so an engine never
+    // closes a connection in the instant we reuse it.
+    this.idleMs = opts.idleMs ?? 4_000;
+    this.maxIdle = opts.maxIdle ?? 256;
+  }
+
+  request(req: ClientRequest, handler: ResponseHandler): void {
+    let head = `${req.method} ${req.path} HTTP/1.1\r\nhost: `;
+    const origin = this.origin(req.origin);
+    head += origin.hostHeader + '\r\n';
+    for (const k in req.headers) {
+      const v = req.headers[k]!;
+      // Header values reach the engine verbatim: no CR/LF may smuggle a second request.
+      if (!VALUE_OK.test(v)) throw new ClientError('ERR_INVALID_HEADER', `header ${k} has characters HTTP does not allow`);
+      head += `${k}: ${v}\r\n`;
+    }
+    head += `content-length: ${req.body.length}\r\n\r\n`;
+    new Exchange(this, origin, Buffer.from(head, 'latin1'), req.body, handler).start();
+  }
+
+  /** Closes every idle connection (daemon shutdown); requests in progress finish or fail on their own. */
+  close(): void {
+    for (const o of this.origins.values()) for (const c of o.idle.splice(0)) c.socket.destroy();
+  }
+
+  private origin(url: string): Origin {
+    let o = this.origins.get(url);
+    if (!o) {
+      const u = new URL(url);
+      if (u.protocol !== 'http:') throw new ClientError('ERR_INVALID_URL', `${url}: only http:// engines are supported`);
+      o = { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80), hostHeader: u.host, idle: [] };
+      this.origins.set(url, o);
+    }
+    return o;
+  }
+
+  /** @internal an idle connection still worth reusing, or null */
+  takeIdle(o: Origin): Conn | null {
+    const now = Date.now();
+    for (let c = o.idle.pop(); c; c = o.idle.pop()) {
+      if (!c.socket.destroyed && c.expiresAt > now) return c;
+      c.socket.destroy();
+    }
+    return null;
+  }
+
+  /** @internal */
+  open(o: Origin): Conn {
+    const socket = connect({ host: o.host, port: o.port, noDelay: true });
+    const conn: Conn = { socket, exchange: null, expiresAt: 0, used: false };
+    socket.setTimeout(this.connectTimeoutMs);
+    socket.once('connect', () => socket.setTimeout(0));
+    socket.on('timeout', () => {
+      if (socket.connecting) socket.destroy(new ClientError('ERR_CONNECT_TIMEOUT', `connecting to ${o.hostHeader} timed out`));
+    });
+    socket.on('data', (d: Buffer) => {
+      if (conn.exchange) conn.exchange.onData(d);
+      // Bytes on an idle connection: the engine is not speaking HTTP/1.1 as we think; drop it.
+      else socket.destroy();
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => conn.exchange?.onSocketError(err));
+    socket.on('close', () => {
+      const i = o.idle.indexOf(conn);
+      if (i >= 0) o.idle.splice(i, 1);
+      conn.exchange?.onSocketClose();
+    });
+    return conn;
+  }
+
+  /** @internal */
+  release(o: Origin, conn: Conn, keepAliveS: number | null): void {
+    conn.exchange = null;
+    conn.used = true;
+    if (o.idle.length >= this.maxIdle) {
+      conn.socket.destroy();
+      return;
+    }
+    // Stop a second early: the engine's timer and ours do not start at the same instant.
+    conn.expiresAt = Date.now() + (keepAliveS !== null ? Math.max(0, keepAliveS * 1000 - 1000) : this.idleMs);
+    o.idle.push(conn);
+  }
+}
+
+const enum Phase {
+  Head,
+  Body,
+  Done,
+}
+
+class Exchange implements ExchangeControl {
+  private conn: Conn | null = null;
+  private phase = Phase.Head;
+  private headBuf: Buffer | null = null;
+  private status = 0;
+  private remaining = -1;
+  private chunked: ChunkedDecoder | null = null;
+  private untilClose = false;
+  private closeAfter = false;
+  private keepAliveS: number | null = null;
+  private retried = false;
+  /** The connection had served an earlier exchange. */
+  private reused = false;
+  private gotBytes = false;
+  private readonly out: Buffer[] = [];
+
+  constructor(
+    private readonly pool: ClientPool,
+    private readonly origin: Origin,
+    private readonly head: Buffer,
+    private readonly body: Buffer,
+    private readonly handler: ResponseHandler,
+  ) {}
+
+  start(): void {
+    this.handler.onStart(this);
+    if (this.phase === Phase.Done) return;
+    this.send(this.pool.takeIdle(this.origin) ?? this.pool.open(this.origin));
+  }
+
+  private send(conn: Conn): void {
+    this.conn = conn;
+    this.reused = conn.used;
+    conn.exchange = this;
+    const s = conn.socket;
+    s.cork();
+    s.write(this.head);
+    if (this.body.length) s.write(this.body);
+    s.uncork();
+  }
+
+  pause(): void {
+    this.conn?.socket.pause();
+  }
+
+  resume(): void {
+    this.conn?.socket.resume();
+  }
+
+  abort(reason: Error): void {
+    if (this.phase === Phase.Done) return;
+    const conn = this.detach();
+    conn?.socket.destroy();
+    this.fail(new ClientError('ERR_ABORTED', reason.message));
+  }
+
+  onData(d: Buffer): void {
+    this.gotBytes = true;
+    try {
+      if (this.phase === Phase.Head) {
+        const buf = this.headBuf ? Buffer.concat([this.headBuf, d]) : d;
+        const end = buf.indexOf(HEAD_END);
+        if (end < 0) {
+          if (buf.length > MAX_RESPONSE_HEAD) throw new ClientError('ERR_BAD_RESPONSE', 'response head too large');
+          this.headBuf = buf;
+          return;
+        }
+        this.headBuf = null;
+        const head = parseResponseHead(buf.toString('latin1', 0, end));
+        if (!head) throw new ClientError('ERR_BAD_RESPONSE', 'malformed response head');
+        // An interim response (100 Continue, 103 Early Hints): the real one follows.
+        if (head.status < 200 && head.status !== 101) return this.onData(buf.subarray(end + 4));
+        this.status = head.status;
+        this.closeAfter = head.close;
+        this.keepAliveS = head.keepAliveS;
+        const bodiless = head.status === 204 || head.status === 304 || head.status === 101;
+        if (bodiless) this.remaining = 0;
+        else if (head.chunked) this.chunked = new ChunkedDecoder();
+        else if (head.contentLength >= 0) this.remaining = head.contentLength;
+        else this.untilClose = true;
+        this.phase = Phase.Body;
+        this.handler.onHeaders(head.status, head.headers);
+        if (this.phase !== Phase.Body) return; // aborted from onHeaders
+        d = buf.subarray(end + 4);
+        if (d.length === 0 && this.remaining !== 0) return;
+      }
+      this.body_(d);
+    } catch (err) {
+      const conn = this.detach();
+      conn?.socket.destroy();
+      this.fail(err instanceof ClientError ? err : new ClientError('ERR_BAD_RESPONSE', (err as Error).message));
+    }
+  }
+
+  private body_(d: Buffer): void {
+    if (this.chunked) {
+      const used = this.chunked.push(d, this.out);
+      const out = this.out;
+      if (out.length) {
+        const data = out.length === 1 ? out[0]! : Buffer.concat(out);
+        out.length = 0;
+        this.handler.onData(data);
+        if (this.phase !== Phase.Body) return;
+      }
+      if (this.chunked.done) this.complete(used === d.length);
+      return;
+    }
+    if (this.untilClose) {
+      if (d.length) this.handler.onData(d);
+      return;
+    }
+    const take = Math.min(this.remaining, d.length);
+    this.remaining -= take;
+    if (take) this.handler.onData(take === d.length ? d : d.subarray(0, take));
+    if (this.phase !== Phase.Body) return;
+    if (this.remaining === 0) this.complete(take === d.length);
+  }
+
+  /** @param clean no stray bytes followed the message */
+  private complete(clean: boolean): void {
+    const conn = this.detach()!;
+    this.phase = Phase.Done;
+    if (this.closeAfter || !clean || conn.socket.destroyed) conn.socket.destroy();
+    else {
+      if (conn.socket.isPaused()) conn.socket.resume();
+      this.pool.release(this.origin, conn, this.keepAliveS);
+    }
+    this.handler.onEnd();
+  }
+
+  onSocketError(err: NodeJS.ErrnoException): void {
+    this.lastError = err;
+  }
+
+  private lastError: NodeJS.ErrnoException | null = null;
+
+  onSocketClose(): void {
+    if (this.phase === Phase.Done) return;
+    this.detach();
+    if (this.untilClose && this.phase === Phase.Body) {
+      this.phase = Phase.Done;
+      this.handler.onEnd();
+      return;
+    }
+    // A kept connection the engine closed just as we reused it: the request
+    // never reached a live handler, so it goes again on a fresh connection (once).
+    if (this.reused && !this.gotBytes && !this.retried) {
+      this.retried = true;
+      this.lastError = null;
+      this.send(this.pool.open(this.origin));
+      return;
+    }
+    const e = this.lastError;
+    const code = e?.code ?? (this.gotBytes ? 'ERR_RESPONSE_TRUNCATED' : 'ECONNRESET');
+    this.fail(new ClientError(code, e?.message ?? (this.gotBytes ? 'the engine closed the connection mid-response' : 'the engine closed the connection before answering')));
+  }
+
+  private detach(): Conn | null {
+    const conn = this.conn;
+    this.conn = null;
+    if (conn) conn.exchange = null;
+    return conn;
+  }
+
+  private fail(err: ClientError): void {
+    if (this.phase === Phase.Done) return;
+    const started = this.phase === Phase.Body;
+    this.phase = Phase.Done;
+    this.handler.onError(err, started);
+  }
+}
