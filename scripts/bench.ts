@@ -6,15 +6,20 @@
 // BENCH_TOKEN_DELAY_MS per token so that a buffering proxy would show (stream
 // timing). Every target reaches the same engine, so the differences are the proxy.
 //
-// Settings (environment): BENCH_DURATION seconds per point (5), BENCH_WARMUP
-// seconds (1), BENCH_CONNECTIONS (1,64), BENCH_TTFB_N streams per target (50),
-// BENCH_TOKEN_DELAY_MS (20), BENCH_NGINX (nginx binary), BENCH_OUT (JSON path).
+// Each point is measured in BENCH_ROUNDS rounds, the targets interleaved within
+// a round, and reported as the median round: on a small shared machine one
+// 5-second run swings by ±20%, more than the differences being measured.
+//
+// Settings (environment): BENCH_DURATION seconds per round (3), BENCH_ROUNDS (3),
+// BENCH_WARMUP seconds (1), BENCH_CONNECTIONS (1,64), BENCH_TTFB_N streams per
+// target (50), BENCH_TOKEN_DELAY_MS (20), BENCH_NGINX (nginx binary), BENCH_OUT
+// (JSON path).
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, constants, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBerth } from './bench/berth.js';
 import { freePort } from '../test/helpers/process.js';
-import { chatBody, completeBody, load, type Mode } from './bench/load.js';
+import { chatBody, completeBody, load, medianRound, type LoadResult, type Mode } from './bench/load.js';
 import { findNginx, NGINX_MISSING, startNginx } from './bench/nginx.js';
 import { render, verdict, type LoadRow, type Report, type Target, type TtfbRow } from './bench/report.js';
 import { streamTimings } from './bench/ttfb.js';
@@ -28,7 +33,8 @@ function envNumber(name: string, fallback: number): number {
 }
 
 const readConfig = () => ({
-  seconds: envNumber('BENCH_DURATION', 5),
+  seconds: envNumber('BENCH_DURATION', 3),
+  rounds: Math.round(envNumber('BENCH_ROUNDS', 3)),
   warmup: envNumber('BENCH_WARMUP', 1),
   connections: (process.env.BENCH_CONNECTIONS ?? '1,64').split(',').map((c) => {
     const n = Number(c);
@@ -126,20 +132,24 @@ async function main(): Promise<number> {
   const busiest = Math.max(...cfg.connections);
   for (const t of targets) for (const mode of MODES) await load(base[t]!.fast + CHAT, { model: FAST, mode, connections: busiest, seconds: cfg.warmup });
 
-  // Targets interleaved per point, and the order rotated from point to point, so
+  // Targets interleaved per round, and the order rotated from round to round, so
   // that drift (a noisy neighbour, an engine slowing as it runs) hits them alike.
   const rows: LoadRow[] = [];
   let turn = 0;
   for (const mode of MODES) {
     for (const connections of cfg.connections) {
-      const order = targets.map((_, i) => targets[(i + turn) % targets.length]!);
-      turn++;
-      for (const target of order) {
-        log(`  ${target} ${mode} c=${connections}: `);
-        const r = await load(base[target]!.fast + CHAT, { model: FAST, mode, connections, seconds: cfg.seconds });
-        log(r.failures.length ? `FAILED ${r.failures.join('; ')}\n` : `${r.rps.toFixed(0)} req/s\n`);
-        rows.push({ target, mode, connections, ...r });
+      const runs = new Map<Target, LoadResult[]>(targets.map((t) => [t, []]));
+      for (let round = 0; round < cfg.rounds; round++) {
+        const order = targets.map((_, i) => targets[(i + turn) % targets.length]!);
+        turn++;
+        for (const target of order) {
+          log(`  ${target} ${mode} c=${connections} round ${round + 1}/${cfg.rounds}: `);
+          const r = await load(base[target]!.fast + CHAT, { model: FAST, mode, connections, seconds: cfg.seconds });
+          log(r.failures.length ? `FAILED ${r.failures.join('; ')}\n` : `${r.rps.toFixed(0)} req/s\n`);
+          runs.get(target)!.push(r);
+        }
       }
+      for (const target of targets) rows.push({ target, mode, connections, ...medianRound(runs.get(target)!) });
     }
   }
 
@@ -154,7 +164,8 @@ async function main(): Promise<number> {
       cpus: `${availableParallelism()} × ${cpus()[0]?.model ?? 'unknown'}`,
       loadAverageBefore: load1,
       nginx: nginxBin?.version ?? null,
-      secondsPerPoint: cfg.seconds,
+      secondsPerRound: cfg.seconds,
+      rounds: cfg.rounds,
       connections: cfg.connections,
       tokens: TOKENS,
       tokenDelayMs: cfg.tokenDelayMs,

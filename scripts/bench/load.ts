@@ -73,3 +73,19 @@ export async function load(url: string, opts: { model: string; mode: Mode; conne
   if (ok <= 0 && failures.length === 0) failures.push('no responses');
   return { rps: ok / r.duration, ok, failures, ...percentiles(latencies) };
 }
+
+/**
+ * One row from several rounds of the same point: the round with the median
+ * throughput, its latency percentiles with it; successes and failures of all.
+ */
+export function medianRound(rounds: LoadResult[]): LoadResult & { roundsRps: number[] } {
+  if (rounds.length === 0) throw new Error('medianRound: no rounds');
+  const sorted = [...rounds].sort((a, b) => a.rps - b.rps);
+  const mid = sorted[(sorted.length - 1) >> 1]!;
+  return {
+    ...mid,
+    ok: rounds.reduce((n, r) => n + r.ok, 0),
+    failures: rounds.flatMap((r) => r.failures),
+    roundsRps: rounds.map((r) => Math.round(r.rps)),
+  };
+}

@@ -54,6 +54,8 @@ describe('ReplicaLog', () => {
     const off = log.subscribe((lines) => live.push(lines));
     log.subscribe((lines) => raw.push(...lines), { ansi: true });
     log.write(`new 1\n${UVICORN}\r\npartial`);
+    // Delivery is asynchronous (a batch timer); wait for it rather than guess how long a busy machine takes.
+    for (let waited = 0; live.length === 0 && waited < 2000; waited += 10) await sleep(10);
     await sleep(20);
     assert.deepEqual(history, ['old 1', 'old 2']);
     assert.deepEqual(live, [['new 1', 'INFO:     Application startup complete.']]);

@@ -20,6 +20,7 @@ export class ChunkedDecoder {
   private state = S.Size;
   private size = 0;
   private digits = 0;
+  private sawDigit = false;
   private left = 0;
 
   get done(): boolean {
@@ -40,9 +41,11 @@ export class ChunkedDecoder {
           const c = buf[i]!;
           const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
           if (d >= 0) {
-            if (++this.digits > 12) throw new Error('chunk size too large');
+            // Leading zeros are allowed in any number; 12 significant digits are plenty.
+            if ((this.size > 0 || d > 0) && ++this.digits > 12) throw new Error('chunk size too large');
             this.size = this.size * 16 + d;
-          } else if (this.digits === 0) throw new Error('bad chunk size');
+            this.sawDigit = true;
+          } else if (!this.sawDigit) throw new Error('bad chunk size');
           else if (c === 13) this.state = S.SizeLf;
           else if (c === 59 || c === 32 || c === 9) this.state = S.Ext;
           else throw new Error('bad chunk size');
@@ -59,6 +62,7 @@ export class ChunkedDecoder {
           this.state = this.size === 0 ? S.Trailer : S.Data;
           this.size = 0;
           this.digits = 0;
+          this.sawDigit = false;
           break;
         case S.Data: {
           const take = Math.min(this.left, n - i);

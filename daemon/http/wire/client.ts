@@ -54,7 +54,11 @@ export interface ClientPoolOptions {
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 const MAX_RESPONSE_HEAD = 64 * 1024;
+const MAX_ORIGINS = 1024;
 const VALUE_OK = /^[\t\x20-\x7e\x80-\xff]*$/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// origin-form: visible ASCII only (no spaces, no controls).
+const PATH_OK = /^\/[\x21-\x7e]*$/;
 
 interface Origin {
   host: string;
@@ -76,6 +80,7 @@ export class ClientPool {
   private readonly connectTimeoutMs: number;
   private readonly idleMs: number;
   private readonly maxIdle: number;
+  private readonly readBuffer = Buffer.allocUnsafe(64 * 1024);
 
   constructor(opts: ClientPoolOptions = {}) {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
@@ -86,17 +91,19 @@ export class ClientPool {
   }
 
   request(req: ClientRequest, handler: ResponseHandler): void {
+    // Everything below reaches the engine verbatim: no CR/LF may smuggle in a header or a second request.
+    if (!TOKEN.test(req.method)) throw new ClientError('ERR_INVALID_METHOD', `method ${JSON.stringify(req.method)} is not an HTTP token`);
+    if (!PATH_OK.test(req.path)) throw new ClientError('ERR_INVALID_PATH', `path ${JSON.stringify(req.path)} has characters HTTP does not allow`);
     let head = `${req.method} ${req.path} HTTP/1.1\r\nhost: `;
     const origin = this.origin(req.origin);
     head += origin.hostHeader + '\r\n';
     for (const k in req.headers) {
       const v = req.headers[k]!;
-      // Header values reach the engine verbatim: no CR/LF may smuggle a second request.
-      if (!VALUE_OK.test(v)) throw new ClientError('ERR_INVALID_HEADER', `header ${k} has characters HTTP does not allow`);
+      if (!TOKEN.test(k) || !VALUE_OK.test(v)) throw new ClientError('ERR_INVALID_HEADER', `header ${JSON.stringify(k)} has characters HTTP does not allow`);
       head += `${k}: ${v}\r\n`;
     }
     head += `content-length: ${req.body.length}\r\n\r\n`;
-    new Exchange(this, origin, Buffer.from(head, 'latin1'), req.body, handler).start();
+    new Exchange(this, origin, Buffer.from(head, 'latin1'), req.body, handler, req.method === 'HEAD').start();
   }
 
   /** Closes every idle connection (daemon shutdown); requests in progress finish or fail on their own. */
@@ -110,6 +117,8 @@ export class ClientPool {
       const u = new URL(url);
       if (u.protocol !== 'http:') throw new ClientError('ERR_INVALID_URL', `${url}: only http:// engines are supported`);
       o = { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80), hostHeader: u.host, idle: [] };
+      // Engines come and go on new ports; forget origins with nothing pooled.
+      if (this.origins.size >= MAX_ORIGINS) for (const [k, v] of this.origins) if (v.idle.length === 0) this.origins.delete(k);
       this.origins.set(url, o);
     }
     return o;
@@ -127,17 +136,30 @@ export class ClientPool {
 
   /** @internal */
   open(o: Origin): Conn {
-    const socket = connect({ host: o.host, port: o.port, noDelay: true });
+    // `onread`: each read lands in one shared buffer and goes straight to the
+    // exchange, skipping the Readable stream machinery (a response is read
+    // many times over a stream's life). The bytes are copied out because the
+    // exchange may keep them (a partial SSE event, a queued client write).
+    const socket: Socket = connect({
+      host: o.host,
+      port: o.port,
+      noDelay: true,
+      onread: {
+        buffer: this.readBuffer,
+        callback: (n: number, buf: Uint8Array) => {
+          if (conn.exchange) conn.exchange.onData(Buffer.from(buf.subarray(0, n)));
+          // Bytes on an idle connection: the engine is not speaking HTTP/1.1 as we think; drop it.
+          else socket.destroy();
+          // Keep reading; a slow client pauses the socket explicitly (ExchangeControl.pause).
+          return true;
+        },
+      },
+    });
     const conn: Conn = { socket, exchange: null, expiresAt: 0, used: false };
     socket.setTimeout(this.connectTimeoutMs);
     socket.once('connect', () => socket.setTimeout(0));
     socket.on('timeout', () => {
       if (socket.connecting) socket.destroy(new ClientError('ERR_CONNECT_TIMEOUT', `connecting to ${o.hostHeader} timed out`));
-    });
-    socket.on('data', (d: Buffer) => {
-      if (conn.exchange) conn.exchange.onData(d);
-      // Bytes on an idle connection: the engine is not speaking HTTP/1.1 as we think; drop it.
-      else socket.destroy();
     });
     socket.on('error', (err: NodeJS.ErrnoException) => conn.exchange?.onSocketError(err));
     socket.on('close', () => {
@@ -190,6 +212,8 @@ class Exchange implements ExchangeControl {
     private readonly head: Buffer,
     private readonly body: Buffer,
     private readonly handler: ResponseHandler,
+    /** A HEAD response has no body, whatever its Content-Length says (RFC 9112 §6.3). */
+    private readonly headRequest = false,
   ) {}
 
   start(): void {
@@ -243,7 +267,7 @@ class Exchange implements ExchangeControl {
         this.status = head.status;
         this.closeAfter = head.close;
         this.keepAliveS = head.keepAliveS;
-        const bodiless = head.status === 204 || head.status === 304 || head.status === 101;
+        const bodiless = this.headRequest || head.status === 204 || head.status === 304 || head.status === 101;
         if (bodiless) this.remaining = 0;
         else if (head.chunked) this.chunked = new ChunkedDecoder();
         else if (head.contentLength >= 0) this.remaining = head.contentLength;

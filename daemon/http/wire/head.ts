@@ -20,6 +20,13 @@ function isToken(s: string, from: number, to: number): boolean {
   return true;
 }
 
+/** The field value without its optional whitespace (spaces and tabs only, RFC 9110 §5.5). */
+function trimOws(s: string, from: number, to: number): string {
+  while (from < to && (s.charCodeAt(from) === 32 || s.charCodeAt(from) === 9)) from++;
+  while (to > from && (s.charCodeAt(to - 1) === 32 || s.charCodeAt(to - 1) === 9)) to--;
+  return s.slice(from, to);
+}
+
 /** Field values: visible characters, spaces, tabs and obs-text; no other controls. */
 function isFieldValue(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
@@ -67,7 +74,7 @@ function parseFields(text: string, from: number, headers: HeaderMap): boolean {
     const colon = text.indexOf(':', start);
     // No colon on this line, a space before it, or a continuation line (obs-fold).
     if (colon === -1 || colon >= end || !isToken(text, start, colon)) return false;
-    const value = text.slice(colon + 1, end).trim();
+    const value = trimOws(text, colon + 1, end);
     if (!isFieldValue(value)) return false;
     const key = text.slice(start, colon).toLowerCase();
     const prev = headers[key];
@@ -123,7 +130,8 @@ export function parseRequestHead(text: string): RequestHead | null {
   const headers: HeaderMap = Object.create(null) as HeaderMap;
   if (!parseFields(text, lineEnd, headers)) return null;
   const length = contentLength(headers['content-length']);
-  if (length === null || headers.host === undefined) return null;
+  // Exactly one Host (RFC 9112 §3.2); repeated fields were joined with ", ".
+  if (length === null || headers.host === undefined || headers.host.includes(',')) return null;
   return {
     method: text.slice(0, sp1),
     target,
