@@ -106,6 +106,12 @@ export function rewriteBody(req: ParsedRequest, rw: BodyRewrite): Buffer {
 
   const raw = req.raw;
   const open = skipWs(raw, raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 3 : 0);
+  // Every streamed chat without stream_options lands here: insert the member
+  // after the brace (the object is not empty, it has `model`) instead of
+  // scanning the whole body for where its members end.
+  if (wantUsage && replace.size === 0 && drop.size === 0 && !Object.hasOwn(json, 'stream_options')) {
+    return Buffer.concat([raw.subarray(0, open + 1), STREAM_OPTIONS_MEMBER, raw.subarray(open + 1)]);
+  }
   const scanned = jsonObjectMembers(raw, open);
   // parseOpenAiBody accepted these bytes as a JSON object, so they scan.
   if (!scanned) throw new Error('rewriteBody: body does not scan as a JSON object');
@@ -142,6 +148,7 @@ function streamOptionsWithUsage(raw: Buffer, members: JsonMember[], options: unk
 const TRUE = Buffer.from('true');
 const FALSE = Buffer.from('false');
 const INCLUDE_USAGE = Buffer.from('{"include_usage":true}');
+const STREAM_OPTIONS_MEMBER = Buffer.from('"stream_options":{"include_usage":true},');
 
 const jsonBytes = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8');
 

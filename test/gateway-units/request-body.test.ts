@@ -100,6 +100,18 @@ describe('rewriteBody', () => {
     );
   });
 
+  test('include_usage alone goes in as the first member, every other byte kept', () => {
+    for (const body of ['{"model":"m","stream":true}', ' \n{ "model" : "m", "stream": true }\n', '\ufeff{"model":"m","stream":1}']) {
+      const req = parse(body);
+      const out = rewriteBody(req, { includeUsage: true }).toString();
+      const brace = body.indexOf('{') + 1;
+      assert.equal(out, body.slice(0, brace) + '"stream_options":{"include_usage":true},' + body.slice(brace), body);
+      const { stream_options, ...rest } = JSON.parse(out.replace(/^\ufeff/, '')) as Record<string, unknown>;
+      assert.deepEqual(stream_options, { include_usage: true });
+      assert.deepEqual(rest, JSON.parse(body.replace(/^\ufeff/, '')));
+    }
+  });
+
   test('include_usage merges into the client stream_options', () => {
     const rows: [stream_options: string, expected: string | null][] = [
       ['null', '{"include_usage":true}'],
