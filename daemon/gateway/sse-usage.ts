@@ -129,9 +129,19 @@ export class SseUsageTap {
     let edited = false; // the output is not a prefix of `chunk`
     let evStart = 0; // start of the current event in `chunk`
     let runStart = 0; // strip mode: start of chunk bytes not yet added to `out`
+    // Once the first token went by, only events holding a usage object need
+    // reading; the others (nearly all of a stream) only need their boundaries.
+    let nextUsage = chunk.indexOf(USAGE_OBJECT);
     for (let i = chunk.indexOf(LF); i !== -1; i = chunk.indexOf(LF, i + 1)) {
       if (!this.endsEvent(chunk, evStart, i)) continue;
       const end = i + 1;
+      if (this.firstTokenSeen && (evStart > 0 || this.heldBytes === 0) && (nextUsage === -1 || nextUsage >= end)) {
+        this.oversized = false;
+        this.prev1 = this.prev2 = -1;
+        evStart = end;
+        continue;
+      }
+      if (nextUsage !== -1 && nextUsage < end) nextUsage = chunk.indexOf(USAGE_OBJECT, end);
       if (evStart === 0 && this.heldBytes > 0) {
         const event = Buffer.concat([...this.held, chunk.subarray(0, end)], this.heldBytes + end);
         this.held = [];

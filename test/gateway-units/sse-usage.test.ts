@@ -147,6 +147,17 @@ describe('SseUsageTap, stripping injected usage', () => {
     assert.deepEqual(tap.usage, { promptTokens: 3, completionTokens: 2 });
   });
 
+  test('usage on several events of one push, around events without it: every one is edited, the last one counts', () => {
+    const tap = new SseUsageTap({ stripInjectedUsage: true, backend: 'vllm' });
+    const chat = (content: string, tail: string) =>
+      `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"${content}"}}]${tail}}\n\n`;
+    const usage = (n: number) => `,"usage":{"prompt_tokens":3,"total_tokens":${3 + n},"completion_tokens":${n}}`;
+    const sent = chat('A', '') + chat('B', usage(2)) + chat('C', '') + chat('D', '') + chat('E', usage(5)) + 'data: [DONE]\n\n';
+    const want = chat('A', '') + chat('B', '') + chat('C', '') + chat('D', '') + chat('E', '') + 'data: [DONE]\n\n';
+    assert.equal(tap.push(Buffer.from(sent)).toString(), want);
+    assert.deepEqual(tap.usage, { promptTokens: 3, completionTokens: 5 });
+  });
+
   test('a chunk of complete events needing no edit comes back as the same Buffer; a cut event is held, then released', () => {
     const body = fixture('vllm-chat-completions-stream-include-usage.sse');
     const usageAt = body.indexOf('data: {"id":"chatcmpl-97838b25a8cd42a88ac6fe9b1bd5d0ed","object":"chat.completion.chunk","created":1748844472,"model":"Qwen/Qwen2.5-0.5B-Instruct","choices":[]');
