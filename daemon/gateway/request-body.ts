@@ -87,6 +87,10 @@ export function parseOpenAiBody(raw: Buffer): ParsedRequest {
  */
 export function rewriteBody(req: ParsedRequest, rw: BodyRewrite): Buffer {
   const { json } = req;
+  // The usual request: nothing to change, and nothing allocated to find that out.
+  if (rw.set === undefined && rw.dropFields === undefined && (rw.model === undefined || rw.model === req.model) && !(rw.includeUsage && req.stream && !req.includeUsage)) {
+    return req.raw;
+  }
   const replace = new Map<string, Buffer>();
   const drop = new Set<string>();
   for (const key of rw.dropFields ?? []) if (Object.hasOwn(json, key)) drop.add(key);

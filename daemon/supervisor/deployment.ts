@@ -103,7 +103,11 @@ export class DeploymentRuntime {
   tryLease(exclude: ReadonlySet<string>): Lease | null {
     const cap = this.spec.scale.inFlightValue ?? Infinity;
     let best: Replica | null = null;
-    for (const r of this.ready(exclude)) if (r.inFlight < cap && (!best || r.inFlight < best.inFlight)) best = r;
+    // A loop, not ready(): this runs on every request.
+    for (const r of this.replicas) {
+      if (r.state !== 'ready' || exclude.has(r.id)) continue;
+      if (r.inFlight < cap && (!best || r.inFlight < best.inFlight)) best = r;
+    }
     return best ? this.lease(best) : null;
   }
 
@@ -163,8 +167,8 @@ export class DeploymentRuntime {
   }
 
   notify(): void {
-    for (const w of [...this.watchers]) w();
-    this.pump();
+    if (this.watchers.size > 0) for (const w of [...this.watchers]) w();
+    if (this.queue.length > 0) this.pump();
   }
 
   private lease(replica: Replica): Lease {

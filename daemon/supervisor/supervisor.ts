@@ -212,7 +212,7 @@ export class Supervisor {
    */
   routes(): RouteInfo[] {
     const out: RouteInfo[] = [];
-    for (const c of this.deployments.values()) out.push({ name: c.name, spec: c.spec, ready: c.ready().length > 0 });
+    for (const c of this.deployments.values()) out.push({ name: c.name, spec: c.spec, ready: c.replicas.some((r) => r.state === 'ready') });
     return out;
   }
 
