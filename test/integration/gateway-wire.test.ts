@@ -768,6 +768,37 @@ describe('gateway on the wire', () => {
       assert.equal(abortedSeries(text), aborted499 + 1);
     });
 
+    it('a client that stops reading holds the stream back, then gets all of it, intact and in order', async () => {
+      // A stream of several MB, more than the socket buffers between the
+      // daemon and a client that does not read: the gateway must stop reading
+      // the engine while the client is away, and resume when it is back.
+      const created = await d.api('POST', '/api/v1/deployments', { name: 'big', modelId: 'x/big', backend: 'vllm', env: { FAKE_TOKENS: '30000' } });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      try {
+        await ready(d, 'big');
+        const w = await Wire.open(d);
+        try {
+          w.socket.pause();
+          w.write(postChat('big', { extra: { stream: true, max_tokens: 30000 } }));
+          await sleep(500);
+          w.socket.resume();
+          const r = await w.readResponse(20_000);
+          assert.equal(r.status, 200);
+          assert.equal(r.chunked, true);
+          const events = r.text.split('\n\n').filter(Boolean);
+          assert.equal(events.at(-1), 'data: [DONE]');
+          const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice('data: '.length)) as { choices: { delta: { content?: string }; finish_reason: string | null }[] });
+          // One role chunk, then a chunk per token (the EOS one included), the last one finishing.
+          assert.ok(chunks.length >= 30_000, `only ${chunks.length} chunks arrived`);
+          assert.equal(chunks.at(-1)!.choices[0]!.finish_reason, 'stop');
+        } finally {
+          w.destroy();
+        }
+      } finally {
+        await d.api('DELETE', '/api/v1/deployments/big');
+      }
+    });
+
     it('a client that leaves mid-body does not disturb the daemon', async () => {
       const w = await Wire.open(d);
       const bytes = postChat('m');
