@@ -512,6 +512,7 @@ describe('ClientPool', () => {
     ['a header name with CR LF', { method: 'GET', path: '/', headers: { 'x-a\r\nx-injected': 'yes' } }, 'ERR_INVALID_HEADER'],
     ['a path with CR LF', { method: 'GET', path: '/ HTTP/1.1\r\nx-evil: 1\r\nfoo: /', headers: {} }, 'ERR_INVALID_PATH'],
     ['a method that is not a token', { method: 'GET /x', path: '/', headers: {} }, 'ERR_INVALID_METHOD'],
+    ['a header value that is not bytes (U+010A would be written as LF)', { method: 'GET', path: '/', headers: { 'x-a': 'b\u010aX-Smuggled: 1' } }, 'ERR_INVALID_HEADER'],
   ] as const) {
     it(`throws ${code} for ${what}, sending nothing`, LIMIT, async () => {
       const srv = await httpServer((_req, res) => res.end());

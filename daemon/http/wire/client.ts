@@ -6,7 +6,7 @@
 // stream can pause; the caller aborts instead.
 import { connect, type Socket } from 'node:net';
 import { ChunkedDecoder } from './chunked.js';
-import { parseResponseHead, type HeaderMap } from './head.js';
+import { isFieldValue, isToken, parseResponseHead, type HeaderMap } from './head.js';
 
 export interface ClientRequest {
   /** `http://host:port` */
@@ -55,8 +55,6 @@ export interface ClientPoolOptions {
 const HEAD_END = Buffer.from('\r\n\r\n');
 const MAX_RESPONSE_HEAD = 64 * 1024;
 const MAX_ORIGINS = 1024;
-const VALUE_OK = /^[\t\x20-\x7e\x80-\xff]*$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // origin-form: visible ASCII only (no spaces, no controls).
 const PATH_OK = /^\/[\x21-\x7e]*$/;
 
@@ -92,14 +90,14 @@ export class ClientPool {
 
   request(req: ClientRequest, handler: ResponseHandler): void {
     // Everything below reaches the engine verbatim: no CR/LF may smuggle in a header or a second request.
-    if (!TOKEN.test(req.method)) throw new ClientError('ERR_INVALID_METHOD', `method ${JSON.stringify(req.method)} is not an HTTP token`);
+    if (!isToken(req.method)) throw new ClientError('ERR_INVALID_METHOD', `method ${JSON.stringify(req.method)} is not an HTTP token`);
     if (!PATH_OK.test(req.path)) throw new ClientError('ERR_INVALID_PATH', `path ${JSON.stringify(req.path)} has characters HTTP does not allow`);
     let head = `${req.method} ${req.path} HTTP/1.1\r\nhost: `;
     const origin = this.origin(req.origin);
     head += origin.hostHeader + '\r\n';
     for (const k in req.headers) {
       const v = req.headers[k]!;
-      if (!TOKEN.test(k) || !VALUE_OK.test(v)) throw new ClientError('ERR_INVALID_HEADER', `header ${JSON.stringify(k)} has characters HTTP does not allow`);
+      if (!isToken(k) || !isFieldValue(v)) throw new ClientError('ERR_INVALID_HEADER', `header ${JSON.stringify(k)} has characters HTTP does not allow`);
       head += `${k}: ${v}\r\n`;
     }
     head += `content-length: ${req.body.length}\r\n\r\n`;

@@ -11,7 +11,7 @@
 const TCHAR = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TCHAR[c.charCodeAt(0)] = 1;
 
-function isToken(s: string, from: number, to: number): boolean {
+export function isToken(s: string, from = 0, to = s.length): boolean {
   if (to <= from) return false;
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
@@ -27,11 +27,12 @@ function trimOws(s: string, from: number, to: number): string {
   return s.slice(from, to);
 }
 
-/** Field values: visible characters, spaces, tabs and obs-text; no other controls. */
-function isFieldValue(s: string): boolean {
+/** Field values (one byte per character): visible characters, spaces, tabs and obs-text; no other controls. */
+export function isFieldValue(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if ((c < 32 && c !== 9) || c === 127) return false;
+    // Above 0xff is not a byte: written as latin1 it would lose its high bits (U+010A would become LF).
+    if ((c < 32 && c !== 9) || c === 127 || c > 255) return false;
   }
   return true;
 }
