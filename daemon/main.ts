@@ -68,14 +68,13 @@ export async function startDaemon(settings: Settings, opts: { log?: Logger; env?
   // Longer than any client's idle timeout (undici's is 4 s, SDKs' up to 60 s),
   // so a client never reuses a connection we are closing.
   const keepAliveTimeoutMs = 65_000;
-  let wire: ReturnType<typeof installWire> | null = null;
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = createHttpServer({ keepAliveTimeout: keepAliveTimeoutMs, noDelay: true }, listener);
-    s.headersTimeout = 70_000;
-    wire = installWire(s, { ...listener.wire, keepAliveTimeoutMs });
-    s.listen(settings.port, settings.host);
-    s.once('listening', () => resolve(s));
-    s.once('error', (err: NodeJS.ErrnoException) => {
+  const server = createHttpServer({ keepAliveTimeout: keepAliveTimeoutMs, noDelay: true }, listener);
+  server.headersTimeout = 70_000;
+  const wire = installWire(server, { ...listener.wire, keepAliveTimeoutMs });
+  await new Promise<void>((resolve, reject) => {
+    server.listen(settings.port, settings.host);
+    server.once('listening', () => resolve());
+    server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') {
         reject(new Error(`${settings.host}:${settings.port} is already in use (is another berth daemon running? try BERTH_PORT)`));
       } else reject(err);
@@ -94,7 +93,7 @@ export async function startDaemon(settings: Settings, opts: { log?: Logger; env?
     (closing ??= (async () => {
       server.close();
       server.closeAllConnections();
-      wire?.closeAll();
+      wire.closeAll();
       enginePool.close();
       await supervisor.shutdown();
     })());

@@ -6,7 +6,7 @@
 // stream can pause; the caller aborts instead.
 import { connect, type Socket } from 'node:net';
 import { ChunkedDecoder } from './chunked.js';
-import { isFieldValue, isToken, parseResponseHead, type HeaderMap } from './head.js';
+import { HEAD_END, isFieldValue, isToken, parseResponseHead, type HeaderMap } from './head.js';
 
 export interface ClientRequest {
   /** `http://host:port` */
@@ -52,7 +52,6 @@ export interface ClientPoolOptions {
   maxIdle?: number;
 }
 
-const HEAD_END = Buffer.from('\r\n\r\n');
 const MAX_RESPONSE_HEAD = 64 * 1024;
 const MAX_ORIGINS = 1024;
 // origin-form: visible ASCII only (no spaces, no controls).
@@ -202,6 +201,8 @@ class Exchange implements ExchangeControl {
   /** The connection had served an earlier exchange. */
   private reused = false;
   private gotBytes = false;
+  /** The socket's error, reported when it closes. */
+  private lastError: NodeJS.ErrnoException | null = null;
   private readonly out: Buffer[] = [];
 
   constructor(
@@ -276,7 +277,7 @@ class Exchange implements ExchangeControl {
         d = buf.subarray(end + 4);
         if (d.length === 0 && this.remaining !== 0) return;
       }
-      this.body_(d);
+      this.readBody(d);
     } catch (err) {
       const conn = this.detach();
       conn?.socket.destroy();
@@ -284,7 +285,7 @@ class Exchange implements ExchangeControl {
     }
   }
 
-  private body_(d: Buffer): void {
+  private readBody(d: Buffer): void {
     if (this.chunked) {
       const used = this.chunked.push(d, this.out);
       const out = this.out;
@@ -323,8 +324,6 @@ class Exchange implements ExchangeControl {
   onSocketError(err: NodeJS.ErrnoException): void {
     this.lastError = err;
   }
-
-  private lastError: NodeJS.ErrnoException | null = null;
 
   onSocketClose(): void {
     if (this.phase === Phase.Done) return;

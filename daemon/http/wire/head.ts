@@ -37,6 +37,9 @@ export function isFieldValue(s: string): boolean {
   return true;
 }
 
+/** Where a message head ends: CRLF CRLF. */
+export const HEAD_END = Buffer.from('\r\n\r\n');
+
 /** Lower-cased names; repeated fields joined with ", " (set-cookie kept as a list). */
 export type HeaderMap = Record<string, string | string[] | undefined>;
 

@@ -30,7 +30,7 @@ function uncork(res: WireResponse): void {
 const LAST_CHUNK = '0\r\n\r\n';
 
 type Listener = () => void;
-type ResponseEvent = 'close' | 'drain' | 'finish';
+type ResponseEvent = 'close' | 'drain';
 
 /** One listener registration; `once` ones are removed before they run. */
 interface Registration {
@@ -166,7 +166,6 @@ export class WireResponse {
     // (metering, bookkeeping) need not delay the client.
     this.uncork();
     this.writableFinished = true;
-    this.emit('finish');
     this.finish();
     return this;
   }

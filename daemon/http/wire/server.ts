@@ -8,7 +8,7 @@
 // for the rest of its life, so every odd case keeps Node's full behaviour.
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { parseRequestHead, type HeaderMap } from './head.js';
+import { HEAD_END, parseRequestHead, type HeaderMap } from './head.js';
 import { WireResponse } from './response.js';
 
 export interface WireRequest {
@@ -30,13 +30,10 @@ export interface WireOptions {
 }
 
 export interface Wire {
-  /** Connections currently on the wire path. */
-  readonly size: number;
   /** Destroys every wire-path connection (daemon shutdown). */
   closeAll(): void;
 }
 
-const HEAD_END = Buffer.from('\r\n\r\n');
 // Bytes of pipelined requests buffered while a response is in progress, past
 // which reading pauses (and client-close detection with it) until it is done.
 const PIPELINE_BUFFER = 1 << 20;
@@ -62,9 +59,6 @@ export function installWire(server: Server, opts: WireOptions): Wire {
     }, () => live.delete(socket));
   });
   return {
-    get size() {
-      return live.size;
-    },
     closeAll() {
       for (const s of live) s.destroy();
       live.clear();
