@@ -9,6 +9,11 @@ export interface ClientResponse {
   /** end() has run: the whole response is written. */
   readonly writableFinished: boolean;
   writeHead(status: number, headers: Record<string, string | number | string[]>): unknown;
+  /**
+   * The wire path's cheaper writeHead: end-to-end field lines as received
+   * from the engine (see ResponseHead.endToEnd). Absent on Node's response.
+   */
+  writeHeadRaw?(status: number, fields: string, hasContentLength: boolean, hasDate: boolean): unknown;
   flushHeaders(): void;
   /** false: the client is slow, wait for 'drain'. */
   write(chunk: Buffer): boolean;

@@ -5,14 +5,13 @@
 // arrive (no buffering, no re-chunking); a slow client pauses the engine's
 // socket; a client that leaves aborts the engine's request.
 import type { ExchangeControl, ResponseHandler } from '../http/wire/client.js';
+import { HOP_BY_HOP, type ResponseHead } from '../http/wire/head.js';
 import type { Backend } from '../contract/deployment.js';
 import { SseUsageTap } from './sse-usage.js';
 import type { ClientResponse } from './client-response.js';
 import { enginePool } from './upstream.js';
 import { usageFromJson, type TokenUsage } from './usage.js';
 
-// Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection, not the message.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
 // Reading usage from a JSON body is a byte scan, not a parse, but the body
 // must be kept until it ends; past this size it is passed through unread.
 const MAX_USAGE_SCAN_BYTES = 64 * 1024 * 1024;
@@ -72,25 +71,24 @@ export function forward(res: ClientResponse, opts: ForwardOptions): Promise<Forw
       ctl = controller;
       if (res.destroyed) controller.abort(new Error('client closed the connection'));
     },
-    onHeaders(statusCode, headers) {
-      status = statusCode;
-      if (statusCode >= 500 && opts.divert5xx) {
+    onHeaders(head) {
+      status = head.status;
+      if (status >= 500 && opts.divert5xx) {
         diverting = true;
         return;
       }
       started = true;
-      const out: Record<string, string | string[]> = {};
-      for (const k in headers) {
-        const v = headers[k];
-        if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-      }
-      const contentType = String(headers['content-type'] ?? '');
-      if (contentType.startsWith('text/event-stream')) {
-        tap = new SseUsageTap({ stripInjectedUsage: opts.stripInjectedUsage, backend: opts.backend, onFirstToken: opts.onFirstToken });
-        if (opts.stripInjectedUsage) delete out['content-length'];
-      } else if (contentType.includes('json')) json = [];
-      for (const k in opts.extraHeaders) out[k] = opts.extraHeaders[k]!;
-      res.writeHead(statusCode, out);
+      const contentType = head.contentType;
+      const sse = contentType.startsWith('text/event-stream');
+      if (sse) tap = new SseUsageTap({ stripInjectedUsage: opts.stripInjectedUsage, backend: opts.backend, onFirstToken: opts.onFirstToken });
+      else if (contentType.includes('json')) json = [];
+      // Stripping usage changes the length: then Content-Length must not go through.
+      const dropLength = sse && opts.stripInjectedUsage && head.contentLength >= 0;
+      if (res.writeHeadRaw && !dropLength) {
+        let fields = head.endToEnd;
+        for (const k in opts.extraHeaders) fields += `${k}: ${opts.extraHeaders[k]}\r\n`;
+        res.writeHeadRaw(status, fields, head.contentLength >= 0, head.hasDate);
+      } else res.writeHead(status, clientHeaders(head, opts.extraHeaders, dropLength));
       // A stream's headers go out now, not with its first event.
       if (tap) res.flushHeaders();
     },
@@ -125,4 +123,17 @@ export function forward(res: ClientResponse, opts: ForwardOptions): Promise<Forw
   res.on('drain', h.onDrain);
   enginePool.request({ origin: opts.origin, path: opts.path, method: 'POST', headers: opts.headers, body: opts.body }, h);
   return done;
+}
+
+/** The engine's end-to-end headers and ours, as an object (for Node's response). */
+function clientHeaders(head: ResponseHead, extra: Record<string, string>, dropLength: boolean): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const headers = head.headers;
+  for (const k in headers) {
+    const v = headers[k];
+    if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  }
+  if (dropLength) delete out['content-length'];
+  for (const k in extra) out[k] = extra[k]!;
+  return out;
 }

@@ -124,10 +124,10 @@ function send(pool: ClientPool, req: Partial<ClientRequest> & { origin: string }
           o.ctl = ctl;
           hooks.onStart?.(o);
         },
-        onHeaders(status, headers) {
+        onHeaders(head) {
           o.events.push('headers');
-          o.status = status;
-          o.headers = headers;
+          o.status = head.status;
+          o.headers = head.headers;
           hooks.onHeaders?.(o);
         },
         onData(chunk) {
@@ -543,7 +543,7 @@ describe('ClientPool', () => {
           { origin: srv.origin, method: 'HEAD', path: '/', headers: {}, body: Buffer.alloc(0) },
           {
             onStart() {},
-            onHeaders: (status) => events.push(`headers ${status}`),
+            onHeaders: (head) => events.push(`headers ${head.status}`),
             onData: () => events.push('data'),
             onEnd: () => (events.push('end'), resolve()),
             onError: (err) => reject(err),

@@ -28,8 +28,8 @@ function trimOws(s: string, from: number, to: number): string {
 }
 
 /** Field values (one byte per character): visible characters, spaces, tabs and obs-text; no other controls. */
-export function isFieldValue(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
+export function isFieldValue(s: string, from = 0, to = s.length): boolean {
+  for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
     // Above 0xff is not a byte: written as latin1 it would lose its high bits (U+010A would become LF).
     if ((c < 32 && c !== 9) || c === 127 || c > 255) return false;
@@ -55,16 +55,51 @@ export interface RequestHead {
   needsFullParser: boolean;
 }
 
-export interface ResponseHead {
-  status: number;
-  headers: HeaderMap;
-  /** -1: no Content-Length. */
-  contentLength: number;
-  chunked: boolean;
-  /** The server will close after this response (or said nothing about HTTP/1.0 keep-alive). */
-  close: boolean;
-  /** Seconds from `Keep-Alive: timeout=N`, or null. */
-  keepAliveS: number | null;
+/** Fields that describe one connection, not the message (RFC 9110 §7.6.1): a proxy does not pass them on. */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+]);
+
+export class ResponseHead {
+  private map: HeaderMap | null = null;
+
+  constructor(
+    readonly status: number,
+    /** -1: no Content-Length. */
+    readonly contentLength: number,
+    readonly chunked: boolean,
+    /** The server will close after this response (or said nothing about HTTP/1.0 keep-alive). */
+    readonly close: boolean,
+    /** Seconds from `Keep-Alive: timeout=N`, or null. */
+    readonly keepAliveS: number | null,
+    /** Content-Type, '' when absent. */
+    readonly contentType: string,
+    /** Whether a Date field came. */
+    readonly hasDate: boolean,
+    /**
+     * The end-to-end field lines as received, each `name: value` CRLF: what a
+     * proxy passes on, without parsing them into a map and writing them again.
+     */
+    readonly endToEnd: string,
+    private readonly text: string,
+    private readonly fieldsAt: number,
+  ) {}
+
+  /** Every field by lower-cased name, parsed on first use (a proxy needs only endToEnd). */
+  get headers(): HeaderMap {
+    if (this.map === null) {
+      this.map = Object.create(null) as HeaderMap;
+      parseFields(this.text, this.fieldsAt, this.map);
+    }
+    return this.map;
+  }
 }
 
 /** Parses the field lines after the start line (which ends at `from`); false on anything malformed. */
@@ -146,6 +181,62 @@ export function parseRequestHead(text: string): RequestHead | null {
   };
 }
 
+// The fields a response head is read for, by name; the rest only go through.
+const enum Field {
+  Other,
+  ContentLength,
+  TransferEncoding,
+  Connection,
+  KeepAlive,
+  ContentType,
+  Date,
+  OtherHopByHop,
+}
+
+/** Whether text[from, to) is `lower` in any letter case. */
+function nameIs(text: string, from: number, to: number, lower: string): boolean {
+  if (to - from !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = text.charCodeAt(from + i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Names compared in place, by length first: no lower-cased copy per field. */
+function fieldOf(text: string, from: number, to: number): Field {
+  switch (to - from) {
+    case 2:
+      return nameIs(text, from, to, 'te') ? Field.OtherHopByHop : Field.Other;
+    case 4:
+      return nameIs(text, from, to, 'date') ? Field.Date : Field.Other;
+    case 7:
+      return nameIs(text, from, to, 'trailer') || nameIs(text, from, to, 'upgrade') ? Field.OtherHopByHop : Field.Other;
+    case 10:
+      return nameIs(text, from, to, 'connection') ? Field.Connection : nameIs(text, from, to, 'keep-alive') ? Field.KeepAlive : Field.Other;
+    case 12:
+      return nameIs(text, from, to, 'content-type') ? Field.ContentType : Field.Other;
+    case 14:
+      return nameIs(text, from, to, 'content-length') ? Field.ContentLength : Field.Other;
+    case 17:
+      return nameIs(text, from, to, 'transfer-encoding') ? Field.TransferEncoding : Field.Other;
+    case 18:
+      return nameIs(text, from, to, 'proxy-authenticate') ? Field.OtherHopByHop : Field.Other;
+    case 19:
+      return nameIs(text, from, to, 'proxy-authorization') ? Field.OtherHopByHop : Field.Other;
+    default:
+      return Field.Other;
+  }
+}
+
+const join = (prev: string | undefined, value: string) => (prev === undefined ? value : `${prev}, ${value}`);
+
+/**
+ * One pass over the field lines: validates each, reads the few that frame the
+ * message, and collects the end-to-end lines as runs of the original text.
+ * `text` is the head without its final CRLF CRLF, decoded as latin1.
+ */
 export function parseResponseHead(text: string): ResponseHead | null {
   let lineEnd = text.indexOf('\r\n');
   if (lineEnd === -1) lineEnd = text.length;
@@ -154,24 +245,74 @@ export function parseResponseHead(text: string): ResponseHead | null {
   const minor = text.charCodeAt(7) - 48;
   const statusText = text.slice(9, 12);
   if ((minor !== 0 && minor !== 1) || !isDigits(statusText)) return null;
-  const headers: HeaderMap = Object.create(null) as HeaderMap;
-  if (!parseFields(text, lineEnd, headers)) return null;
-  const te = headers['transfer-encoding'];
+
+  let te: string | undefined;
+  let cl: string | undefined;
+  let conn: string | undefined;
+  let kaHeader: string | undefined;
+  let contentType: string | undefined;
+  let hasDate = false;
+  let endToEnd = '';
+  let keptFrom = lineEnd + 2; // start of the run of end-to-end lines not yet copied
+  for (let at = lineEnd; at < text.length; ) {
+    // `at` is at a CRLF; the next line runs to the next CRLF or the end.
+    const start = at + 2;
+    let end = text.indexOf('\r\n', start);
+    if (end === -1) end = text.length;
+    const colon = text.indexOf(':', start);
+    // No colon on this line, a space before it, or a continuation line (obs-fold).
+    if (colon === -1 || colon >= end || !isToken(text, start, colon)) return null;
+    let vs = colon + 1;
+    let ve = end;
+    while (vs < ve && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
+    while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve--;
+    if (!isFieldValue(text, vs, ve)) return null;
+    const field = fieldOf(text, start, colon);
+    switch (field) {
+      case Field.ContentLength:
+        cl = join(cl, text.slice(vs, ve));
+        break;
+      case Field.ContentType:
+        contentType = join(contentType, text.slice(vs, ve));
+        break;
+      case Field.Date:
+        hasDate = true;
+        break;
+      case Field.TransferEncoding:
+        te = join(te, text.slice(vs, ve));
+        break;
+      case Field.Connection:
+        conn = join(conn, text.slice(vs, ve));
+        break;
+      case Field.KeepAlive:
+        kaHeader = join(kaHeader, text.slice(vs, ve));
+        break;
+    }
+    if (field === Field.TransferEncoding || field === Field.Connection || field === Field.KeepAlive || field === Field.OtherHopByHop) {
+      endToEnd += text.slice(keptFrom, start);
+      keptFrom = end + 2;
+    }
+    at = end;
+  }
+  if (keptFrom < text.length) endToEnd += text.slice(keptFrom) + '\r\n';
+
   const chunked = te !== undefined;
   // Chunked must be the last coding; anything else is not a framing we can read.
-  if (chunked && !/(^|,)\s*chunked\s*$/i.test(String(te))) return null;
-  const length = chunked ? -1 : contentLength(headers['content-length']);
+  if (chunked && !/(^|,)\s*chunked\s*$/i.test(te!)) return null;
+  const length = chunked ? -1 : contentLength(cl);
   if (length === null) return null;
   const http10 = minor === 0;
-  const conn = headers.connection;
-  const kaHeader = headers['keep-alive'];
-  const ka = kaHeader === undefined ? null : /(?:^|,)\s*timeout=(\d+)/i.exec(String(kaHeader));
-  return {
-    status: Number(statusText),
-    headers,
-    contentLength: length,
+  const ka = kaHeader === undefined ? null : /(?:^|,)\s*timeout=(\d+)/i.exec(kaHeader);
+  return new ResponseHead(
+    Number(statusText),
+    length,
     chunked,
-    close: hasToken(conn, 'close') || (http10 && !hasToken(conn, 'keep-alive')),
-    keepAliveS: ka ? Number(ka[1]) : null,
-  };
+    hasToken(conn, 'close') || (http10 && !hasToken(conn, 'keep-alive')),
+    ka ? Number(ka[1]) : null,
+    contentType ?? '',
+    hasDate,
+    endToEnd,
+    text,
+    lineEnd,
+  );
 }

@@ -2,9 +2,9 @@
 // part of Node's ServerResponse the gateway uses (writeHead/write/end/destroy,
 // 'drain' and 'close'), so the gateway serves either path with the same code,
 // but writes straight to the socket. Writes made in one tick leave in one
-// writev (the head with the first data, the last data with the final chunk),
-// as Node's own response does; each write() is still exactly one chunk on the
-// wire (no re-chunking).
+// socket write (the head with the first data, the last data with the final
+// chunk), as Node's own response does; each write() is still exactly one chunk
+// on the wire (no re-chunking).
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -24,9 +24,13 @@ function httpDate(): string {
 
 const CRLF = '\r\n';
 
-function uncork(res: WireResponse): void {
-  if (res.corked) res.uncork();
+function flushTick(res: WireResponse): void {
+  res.flush();
 }
+
+// A tick's pieces are copied into one buffer up to this size (one plain
+// write); a bigger batch goes out as a writev of the pieces themselves.
+const COPY_LIMIT = 16 * 1024;
 const LAST_CHUNK = '0\r\n\r\n';
 
 type Listener = () => void;
@@ -51,8 +55,11 @@ export class WireResponse {
   // object is built on every request's critical path.
   private listeners: Registration[] = [];
   private awaitingDrain = false;
-  /** @internal a tick's writes are being collected */
-  corked = false;
+  /** This tick's pieces, written together by flush(); null when none are waiting. */
+  private batch: (Buffer | string)[] | null = null;
+  private batchBytes = 0;
+  /** write() returned false: 'drain' is owed to the caller. */
+  private owesDrain = false;
 
   /**
    * @param keepAlive the connection stays open for the next request after this one
@@ -90,10 +97,7 @@ export class WireResponse {
   }
 
   writeHead(status: number, headers: OutgoingHeaders = {}): this {
-    if (this.headersSent) throw new Error('writeHead called twice');
-    this.statusCode = status;
-    this.headersSent = true;
-    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}${CRLF}`;
+    let fields = '';
     let length = false;
     let date = false;
     for (const name in headers) {
@@ -101,12 +105,25 @@ export class WireResponse {
       const lower = name.toLowerCase();
       if (lower === 'content-length') length = true;
       else if (lower === 'date') date = true;
-      if (typeof v === 'object') for (const one of v) head += `${name}: ${one}${CRLF}`;
-      else head += `${name}: ${v}${CRLF}`;
+      if (typeof v === 'object') for (const one of v) fields += `${name}: ${one}${CRLF}`;
+      else fields += `${name}: ${v}${CRLF}`;
     }
-    if (!date) head += `date: ${httpDate()}${CRLF}`;
+    return this.writeHeadRaw(status, fields, length, date);
+  }
+
+  /**
+   * writeHead with the fields as wire text (`name: value` CRLF each), for a
+   * proxy passing on what it received. The caller vouches that the text is
+   * valid field lines, without hop-by-hop fields.
+   */
+  writeHeadRaw(status: number, fields: string, hasContentLength: boolean, hasDate: boolean): this {
+    if (this.headersSent) throw new Error('writeHead called twice');
+    this.statusCode = status;
+    this.headersSent = true;
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}${CRLF}${fields}`;
+    if (!hasDate) head += `date: ${httpDate()}${CRLF}`;
     const bodiless = status === 204 || status === 304 || status < 200;
-    if (!length && !bodiless) {
+    if (!hasContentLength && !bodiless) {
       this.chunked = true;
       head += `transfer-encoding: chunked${CRLF}`;
     }
@@ -118,56 +135,81 @@ export class WireResponse {
   /** Sends the head now rather than with the first data (a stream's client sees it at once). */
   flushHeaders(): void {
     if (this.head === null || this.destroyed) return;
-    this.cork();
-    this.socket.write(this.head, 'latin1');
+    this.queue(this.head);
     this.head = null;
-  }
-
-  /** @internal ends this tick's batch of writes (scheduled by cork()). */
-  uncork(): void {
-    this.corked = false;
-    this.socket.uncork();
-  }
-
-  private cork(): void {
-    if (this.corked) return;
-    this.corked = true;
-    this.socket.cork();
-    process.nextTick(uncork, this);
   }
 
   write(chunk: Buffer | string): boolean {
     if (this.destroyed || this.writableFinished) return false;
     if (!this.headersSent) this.writeHead(this.statusCode);
-    this.cork();
-    const ok = this.put(chunk);
-    if (!ok && !this.awaitingDrain) {
-      this.awaitingDrain = true;
-      this.socket.once('drain', () => {
-        this.awaitingDrain = false;
-        this.emit('drain');
-      });
-    }
-    return ok;
+    this.put(chunk);
+    // The socket's own measure of a slow client, counting what waits in this tick's batch.
+    if (this.socket.writableLength + this.batchBytes < this.socket.writableHighWaterMark) return true;
+    this.owesDrain = true;
+    return false;
   }
 
   end(chunk?: Buffer | string): this {
     if (this.destroyed || this.writableFinished) return this;
     if (!this.headersSent) this.writeHead(this.statusCode, chunk === undefined ? { 'content-length': 0 } : { 'content-length': Buffer.byteLength(chunk) });
-    const s = this.socket;
-    this.cork();
     if (chunk !== undefined && chunk.length > 0) this.put(chunk);
     else if (this.head !== null) {
-      s.write(this.head, 'latin1');
+      this.queue(this.head);
       this.head = null;
     }
-    if (this.chunked) s.write(LAST_CHUNK, 'latin1');
+    if (this.chunked) this.queue(LAST_CHUNK);
     // The last write: nothing more to collect, and what the caller does next
     // (metering, bookkeeping) need not delay the client.
-    this.uncork();
+    this.flush();
     this.writableFinished = true;
     this.finish();
     return this;
+  }
+
+  /** @internal writes this tick's batch to the socket (scheduled by queue()). */
+  flush(): void {
+    const batch = this.batch;
+    if (batch === null) return;
+    this.batch = null;
+    const bytes = this.batchBytes;
+    this.batchBytes = 0;
+    if (this.destroyed) return;
+    const s = this.socket;
+    let ok: boolean;
+    if (batch.length === 1) ok = s.write(batch[0]!, 'latin1');
+    else if (bytes <= COPY_LIMIT) {
+      // One buffer, one write: Node's writev path allocates per piece and per call.
+      const buf = Buffer.allocUnsafe(bytes);
+      let at = 0;
+      for (const piece of batch) at += typeof piece === 'string' ? buf.write(piece, at, 'latin1') : (buf.set(piece, at), piece.length);
+      ok = s.write(buf);
+    } else {
+      s.cork();
+      for (const piece of batch) s.write(piece, 'latin1');
+      s.uncork();
+      ok = s.writableLength < s.writableHighWaterMark;
+    }
+    if (!this.owesDrain || this.awaitingDrain) return;
+    if (ok) {
+      this.owesDrain = false;
+      this.emit('drain');
+      return;
+    }
+    this.awaitingDrain = true;
+    s.once('drain', () => {
+      this.awaitingDrain = false;
+      this.owesDrain = false;
+      this.emit('drain');
+    });
+  }
+
+  /** Adds a piece to this tick's batch; strings are latin1 (heads and chunk framing). */
+  private queue(piece: Buffer | string): void {
+    if (this.batch === null) {
+      this.batch = [piece];
+      process.nextTick(flushTick, this);
+    } else this.batch.push(piece);
+    this.batchBytes += piece.length;
   }
 
   /** Breaks the connection: the client sees the response end without its last chunk. */
@@ -186,18 +228,21 @@ export class WireResponse {
     this.finish();
   }
 
-  private put(chunk: Buffer | string): boolean {
-    const s = this.socket;
+  private put(chunk: Buffer | string): void {
     if (this.head !== null) {
-      s.write(this.head, 'latin1');
+      this.queue(this.head);
       this.head = null;
     }
-    const len = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-    if (!this.chunked) return s.write(chunk);
-    if (len === 0) return true;
-    s.write(len.toString(16) + CRLF, 'latin1');
-    s.write(chunk);
-    return s.write(CRLF, 'latin1');
+    // Strings from callers are UTF-8 text (an error body); the batch writes strings as latin1.
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (!this.chunked) {
+      this.queue(data);
+      return;
+    }
+    if (data.length === 0) return;
+    this.queue(data.length.toString(16) + CRLF);
+    this.queue(data);
+    this.queue(CRLF);
   }
 
   private finish(): void {
