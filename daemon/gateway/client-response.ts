@@ -24,5 +24,5 @@ export interface ClientResponse {
   off(event: 'close' | 'drain', fn: () => void): unknown;
 }
 
-/** Request headers, lower-cased (Node's IncomingHttpHeaders is one). */
-export type RequestHeaders = Record<string, string | string[] | undefined>;
+/** A request header by lower-cased name: the wire path reads them in place, Node's path from its object. */
+export type { HeaderLookup as RequestHeaders } from '../http/wire/head.js';

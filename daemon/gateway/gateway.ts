@@ -31,7 +31,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const host = hostGuard(deps.settings);
   const key = apiKeyGuard(deps.settings.apiKey);
   const limit = deps.settings.maxBodyBytes;
-  const denied = (headers: RequestHeaders) => host(one(headers.host)) ?? key(one(headers.authorization));
+  const denied = (headers: RequestHeaders) => host(headers.get('host')) ?? key(headers.get('authorization'));
   const fail = (res: ClientResponse, err: unknown) => {
     const e = toHttpError(err);
     if (e.status >= 500 && e.code === 'internal_error') deps.log.error({ err }, 'gateway request failed');
@@ -49,12 +49,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const route = gatewayRoute(req.method, req.url ?? '');
       if (route === null) return false;
       const t0 = performance.now();
+      const headers = nodeHeaders(req.headers);
       // Before the body: a refused client need not upload it (Node discards what is left).
-      const refused = denied(req.headers);
+      const refused = denied(headers);
       if (refused) fail(res, refused);
       else
         readBody(req, limit).then(
-          (body) => serve(req.headers, res, route, body, t0),
+          (body) => serve(headers, res, route, body, t0),
           (err: unknown) => fail(res, err),
         );
       return true;
@@ -72,7 +73,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
   };
 }
 
-const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+/** Node's header object as a lookup (it has already joined repeated fields, but for set-cookie). */
+function nodeHeaders(h: IncomingMessage['headers']): RequestHeaders {
+  return {
+    get(name) {
+      const v = h[name];
+      return Array.isArray(v) ? v.join(', ') : v;
+    },
+  };
+}
 
 function sendError(res: ClientResponse, e: HttpError): void {
   if (res.headersSent) {

@@ -45,7 +45,7 @@ export async function handleInference(
 ): Promise<void> {
   if (raw.length === 0) throw new HttpError(400, 'missing_body', 'expected a JSON request body');
   const parsed = parseOpenAiBody(raw);
-  const keepAlive = parseKeepAlive(headers['x-berth-keep-alive'], 'header') ?? parseKeepAlive(parsed.json.keep_alive, 'body');
+  const keepAlive = parseKeepAlive(headers.get('x-berth-keep-alive'), 'header') ?? parseKeepAlive(parsed.json.keep_alive, 'body');
 
   const deployments = deps.supervisor.routes();
   let target = deps.directory.resolve(parsed.model, deployments);
@@ -206,9 +206,9 @@ function buildBody(parsed: ParsedRequest, target: ModelTarget, fallbackName: str
 function forwardHeaders(headers: RequestHeaders): Record<string, string> {
   // The client's Authorization is Berth's key, never the engine's.
   const h: Record<string, string> = { 'content-type': 'application/json' };
-  const accept = headers.accept;
-  if (typeof accept === 'string') h.accept = accept;
-  const id = headers['x-request-id'];
-  if (typeof id === 'string') h['x-request-id'] = id;
+  const accept = headers.get('accept');
+  if (accept !== undefined) h.accept = accept;
+  const id = headers.get('x-request-id');
+  if (id !== undefined) h['x-request-id'] = id;
   return h;
 }

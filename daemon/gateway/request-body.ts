@@ -2,6 +2,7 @@
 // members the gateway must change (model name, include_usage, LoRA selection)
 // while every other byte reaches the engine exactly as the client sent it.
 // Pure; the size limit is enforced by the caller before we see the bytes.
+import { isAscii, isUtf8 } from 'node:buffer';
 import { isDeepStrictEqual } from 'node:util';
 import { HttpError } from '../http/errors.js';
 import { editJsonObject, type JsonMember, jsonObjectMembers, skipWs } from './usage.js';
@@ -38,15 +39,26 @@ export interface BodyRewrite {
   set?: Record<string, unknown>;
 }
 
-// Strict UTF-8: Starlette decodes the body strictly, so bytes it would refuse
-// must not be reported as a routable request. The decoder also drops a leading
-// BOM, which Python's json.loads(bytes) accepts too.
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+/**
+ * The body as text, or null when it is not UTF-8. Strict, because Starlette
+ * decodes the body strictly: bytes it would refuse must not be reported as a
+ * routable request. A leading BOM is dropped, as Python's json.loads(bytes)
+ * accepts one. ASCII, nearly every body, is checked and decoded without a
+ * UTF-8 decoder.
+ */
+function bodyText(raw: Buffer): string | null {
+  if (isAscii(raw)) return raw.toString('latin1');
+  if (!isUtf8(raw)) return null;
+  const bom = raw.length >= 3 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf;
+  return raw.toString('utf8', bom ? 3 : 0);
+}
 
 export function parseOpenAiBody(raw: Buffer): ParsedRequest {
   let json: unknown;
   try {
-    json = JSON.parse(utf8.decode(raw));
+    const text = bodyText(raw);
+    if (text === null) throw new Error('not UTF-8');
+    json = JSON.parse(text);
   } catch {
     throw new HttpError(
       400,

@@ -20,13 +20,6 @@ export function isToken(s: string, from = 0, to = s.length): boolean {
   return true;
 }
 
-/** The field value without its optional whitespace (spaces and tabs only, RFC 9110 §5.5). */
-function trimOws(s: string, from: number, to: number): string {
-  while (from < to && (s.charCodeAt(from) === 32 || s.charCodeAt(from) === 9)) from++;
-  while (to > from && (s.charCodeAt(to - 1) === 32 || s.charCodeAt(to - 1) === 9)) to--;
-  return s.slice(from, to);
-}
-
 /** Field values (one byte per character): visible characters, spaces, tabs and obs-text; no other controls. */
 export function isFieldValue(s: string, from = 0, to = s.length): boolean {
   for (let i = from; i < to; i++) {
@@ -43,16 +36,9 @@ export const HEAD_END = Buffer.from('\r\n\r\n');
 /** Lower-cased names; repeated fields joined with ", " (set-cookie kept as a list). */
 export type HeaderMap = Record<string, string | string[] | undefined>;
 
-export interface RequestHead {
-  method: string;
-  target: string;
-  headers: HeaderMap;
-  /** Declared body length; -1 when the request has no Content-Length. */
-  contentLength: number;
-  /** The client asked to close after this exchange (`Connection: close`). */
-  close: boolean;
-  /** Transfer-Encoding, Expect or Upgrade were present: only Node's parser handles those. */
-  needsFullParser: boolean;
+/** A field by lower-cased name, repeated ones joined with ", "; undefined when absent. */
+export interface HeaderLookup {
+  get(name: string): string | undefined;
 }
 
 /** Fields that describe one connection, not the message (RFC 9110 §7.6.1): a proxy does not pass them on. */
@@ -67,9 +53,146 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'proxy-authorization',
 ]);
 
-export class ResponseHead {
+/**
+ * Validates the field lines after the start line (which ends at `from`, at a
+ * CRLF) and returns their positions, four numbers a line: name start, name
+ * end, value start, value end (without the optional whitespace). Null on
+ * anything malformed. Names and values stay in `text`: a head is read for a
+ * few fields, and copying every one out costs more than the whole lookup.
+ */
+function fieldSpans(text: string, from: number): number[] | null {
+  const spans: number[] = [];
+  for (let at = from; at < text.length; ) {
+    // `at` is at a CRLF; the next line runs to the next CRLF or the end.
+    const start = at + 2;
+    let end = text.indexOf('\r\n', start);
+    if (end === -1) end = text.length;
+    const colon = text.indexOf(':', start);
+    // No colon on this line, a space before it, or a continuation line (obs-fold).
+    if (colon === -1 || colon >= end || !isToken(text, start, colon)) return null;
+    // Optional whitespace is spaces and tabs only (RFC 9110 §5.5), not VT, FF or NBSP.
+    let vs = colon + 1;
+    let ve = end;
+    while (vs < ve && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
+    while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve--;
+    if (!isFieldValue(text, vs, ve)) return null;
+    spans.push(start, colon, vs, ve);
+    at = end;
+  }
+  return spans;
+}
+
+/** Whether text[from, to) is `lower` in any letter case. */
+function nameIs(text: string, from: number, to: number, lower: string): boolean {
+  if (to - from !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = text.charCodeAt(from + i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+// The fields a head is read for; the rest only go through.
+const enum Field {
+  Other,
+  ContentLength,
+  TransferEncoding,
+  Connection,
+  KeepAlive,
+  ContentType,
+  Date,
+  Host,
+  Expect,
+  Upgrade,
+  OtherHopByHop,
+}
+
+/** Names compared in place, by length first: no lower-cased copy per field. */
+function fieldOf(text: string, from: number, to: number): Field {
+  switch (to - from) {
+    case 2:
+      return nameIs(text, from, to, 'te') ? Field.OtherHopByHop : Field.Other;
+    case 4:
+      return nameIs(text, from, to, 'host') ? Field.Host : nameIs(text, from, to, 'date') ? Field.Date : Field.Other;
+    case 6:
+      return nameIs(text, from, to, 'expect') ? Field.Expect : Field.Other;
+    case 7:
+      return nameIs(text, from, to, 'upgrade') ? Field.Upgrade : nameIs(text, from, to, 'trailer') ? Field.OtherHopByHop : Field.Other;
+    case 10:
+      return nameIs(text, from, to, 'connection') ? Field.Connection : nameIs(text, from, to, 'keep-alive') ? Field.KeepAlive : Field.Other;
+    case 12:
+      return nameIs(text, from, to, 'content-type') ? Field.ContentType : Field.Other;
+    case 14:
+      return nameIs(text, from, to, 'content-length') ? Field.ContentLength : Field.Other;
+    case 17:
+      return nameIs(text, from, to, 'transfer-encoding') ? Field.TransferEncoding : Field.Other;
+    case 18:
+      return nameIs(text, from, to, 'proxy-authenticate') ? Field.OtherHopByHop : Field.Other;
+    case 19:
+      return nameIs(text, from, to, 'proxy-authorization') ? Field.OtherHopByHop : Field.Other;
+    default:
+      return Field.Other;
+  }
+}
+
+const joined = (prev: string | undefined, value: string) => (prev === undefined ? value : `${prev}, ${value}`);
+
+/** The fields of a parsed head, read in place; the map form is built only when asked for. */
+class Fields implements HeaderLookup {
   private map: HeaderMap | null = null;
 
+  constructor(
+    protected readonly text: string,
+    protected readonly spans: number[],
+  ) {}
+
+  get(name: string): string | undefined {
+    const { text, spans } = this;
+    let value: string | undefined;
+    for (let i = 0; i < spans.length; i += 4) {
+      if (nameIs(text, spans[i]!, spans[i + 1]!, name)) value = joined(value, text.slice(spans[i + 2], spans[i + 3]));
+    }
+    return value;
+  }
+
+  /** Every field by lower-cased name (tests, and Node's response on the slow path). */
+  get headers(): HeaderMap {
+    if (this.map === null) {
+      const map = Object.create(null) as HeaderMap;
+      const { text, spans } = this;
+      for (let i = 0; i < spans.length; i += 4) {
+        const key = text.slice(spans[i], spans[i + 1]).toLowerCase();
+        const value = text.slice(spans[i + 2], spans[i + 3]);
+        const prev = map[key];
+        if (prev === undefined) map[key] = key === 'set-cookie' ? [value] : value;
+        else if (Array.isArray(prev)) prev.push(value);
+        else map[key] = `${prev}, ${value}`;
+      }
+      this.map = map;
+    }
+    return this.map;
+  }
+}
+
+export class RequestHead extends Fields {
+  constructor(
+    readonly method: string,
+    readonly target: string,
+    /** Declared body length; -1 when the request has no Content-Length. */
+    readonly contentLength: number,
+    /** The client asked to close after this exchange (`Connection: close`). */
+    readonly close: boolean,
+    /** Transfer-Encoding, Expect or Upgrade were present: only Node's parser handles those. */
+    readonly needsFullParser: boolean,
+    text: string,
+    spans: number[],
+  ) {
+    super(text, spans);
+  }
+}
+
+export class ResponseHead extends Fields {
   constructor(
     readonly status: number,
     /** -1: no Content-Length. */
@@ -88,50 +211,19 @@ export class ResponseHead {
      * proxy passes on, without parsing them into a map and writing them again.
      */
     readonly endToEnd: string,
-    private readonly text: string,
-    private readonly fieldsAt: number,
-  ) {}
-
-  /** Every field by lower-cased name, parsed on first use (a proxy needs only endToEnd). */
-  get headers(): HeaderMap {
-    if (this.map === null) {
-      this.map = Object.create(null) as HeaderMap;
-      parseFields(this.text, this.fieldsAt, this.map);
-    }
-    return this.map;
+    text: string,
+    spans: number[],
+  ) {
+    super(text, spans);
   }
-}
-
-/** Parses the field lines after the start line (which ends at `from`); false on anything malformed. */
-function parseFields(text: string, from: number, headers: HeaderMap): boolean {
-  let at = from;
-  while (at < text.length) {
-    // `at` is at a CRLF; the next line runs to the next CRLF or the end.
-    const start = at + 2;
-    let end = text.indexOf('\r\n', start);
-    if (end === -1) end = text.length;
-    const colon = text.indexOf(':', start);
-    // No colon on this line, a space before it, or a continuation line (obs-fold).
-    if (colon === -1 || colon >= end || !isToken(text, start, colon)) return false;
-    const value = trimOws(text, colon + 1, end);
-    if (!isFieldValue(value)) return false;
-    const key = text.slice(start, colon).toLowerCase();
-    const prev = headers[key];
-    if (prev === undefined) headers[key] = key === 'set-cookie' ? [value] : value;
-    else if (Array.isArray(prev)) prev.push(value);
-    else headers[key] = `${prev}, ${value}`;
-    at = end;
-  }
-  return true;
 }
 
 /** A non-negative decimal Content-Length; repeated equal values are one value (RFC 9110 §8.6). */
-function contentLength(raw: string | string[] | undefined): number | null {
+function contentLength(raw: string | undefined): number | null {
   if (raw === undefined) return -1;
-  const text = String(raw);
   // The usual case: one plain number.
-  if (text.length <= 15 && isDigits(text)) return Number(text);
-  const parts = text.split(',');
+  if (raw.length <= 15 && isDigits(raw)) return Number(raw);
+  const parts = raw.split(',');
   const first = parts[0]!.trim();
   if (first.length > 15 || !isDigits(first)) return null;
   for (const p of parts) if (p.trim() !== first) return null;
@@ -147,11 +239,19 @@ function isDigits(s: string): boolean {
   return true;
 }
 
-function hasToken(raw: string | string[] | undefined, token: string): boolean {
-  if (raw === undefined) return false;
-  const text = String(raw).toLowerCase();
-  if (text === token) return true;
-  for (const t of text.split(',')) if (t.trim() === token) return true;
+/** Whether a comma-separated list holds `token` (lower-case), in any letter case. */
+function hasToken(list: string | undefined, token: string): boolean {
+  if (list === undefined) return false;
+  for (let from = 0; from <= list.length; ) {
+    let to = list.indexOf(',', from);
+    if (to === -1) to = list.length;
+    let a = from;
+    let b = to;
+    while (a < b && (list.charCodeAt(a) === 32 || list.charCodeAt(a) === 9)) a++;
+    while (b > a && (list.charCodeAt(b - 1) === 32 || list.charCodeAt(b - 1) === 9)) b--;
+    if (nameIs(list, a, b, token)) return true;
+    from = to + 1;
+  }
   return false;
 }
 
@@ -166,76 +266,43 @@ export function parseRequestHead(text: string): RequestHead | null {
   if (!isToken(text, 0, sp1) || sp2 === sp1 + 1 || text.charCodeAt(sp1 + 1) <= 32) return null;
   const target = text.slice(sp1 + 1, sp2);
   if (!isFieldValue(target) || target.includes(' ')) return null;
-  const headers: HeaderMap = Object.create(null) as HeaderMap;
-  if (!parseFields(text, lineEnd, headers)) return null;
-  const length = contentLength(headers['content-length']);
-  // Exactly one Host (RFC 9112 §3.2); repeated fields were joined with ", ".
-  if (length === null || headers.host === undefined || headers.host.includes(',')) return null;
-  return {
-    method: text.slice(0, sp1),
-    target,
-    headers,
-    contentLength: length,
-    close: hasToken(headers.connection, 'close'),
-    needsFullParser: headers['transfer-encoding'] !== undefined || headers.expect !== undefined || headers.upgrade !== undefined,
-  };
-}
-
-// The fields a response head is read for, by name; the rest only go through.
-const enum Field {
-  Other,
-  ContentLength,
-  TransferEncoding,
-  Connection,
-  KeepAlive,
-  ContentType,
-  Date,
-  OtherHopByHop,
-}
-
-/** Whether text[from, to) is `lower` in any letter case. */
-function nameIs(text: string, from: number, to: number, lower: string): boolean {
-  if (to - from !== lower.length) return false;
-  for (let i = 0; i < lower.length; i++) {
-    let c = text.charCodeAt(from + i);
-    if (c >= 65 && c <= 90) c += 32;
-    if (c !== lower.charCodeAt(i)) return false;
+  const spans = fieldSpans(text, lineEnd);
+  if (!spans) return null;
+  let cl: string | undefined;
+  let conn: string | undefined;
+  let hosts = 0;
+  let needsFullParser = false;
+  for (let i = 0; i < spans.length; i += 4) {
+    switch (fieldOf(text, spans[i]!, spans[i + 1]!)) {
+      case Field.ContentLength:
+        cl = joined(cl, text.slice(spans[i + 2], spans[i + 3]));
+        break;
+      case Field.Connection:
+        conn = joined(conn, text.slice(spans[i + 2], spans[i + 3]));
+        break;
+      case Field.Host: {
+        // A Host that is a list can only be two Hosts joined.
+        const comma = text.indexOf(',', spans[i + 2]);
+        hosts += comma !== -1 && comma < spans[i + 3]! ? 2 : 1;
+        break;
+      }
+      case Field.TransferEncoding:
+      case Field.Expect:
+      case Field.Upgrade:
+        needsFullParser = true;
+        break;
+    }
   }
-  return true;
+  const length = contentLength(cl);
+  // Exactly one Host (RFC 9112 §3.2).
+  if (length === null || hosts !== 1) return null;
+  return new RequestHead(text.slice(0, sp1), target, length, hasToken(conn, 'close'), needsFullParser, text, spans);
 }
-
-/** Names compared in place, by length first: no lower-cased copy per field. */
-function fieldOf(text: string, from: number, to: number): Field {
-  switch (to - from) {
-    case 2:
-      return nameIs(text, from, to, 'te') ? Field.OtherHopByHop : Field.Other;
-    case 4:
-      return nameIs(text, from, to, 'date') ? Field.Date : Field.Other;
-    case 7:
-      return nameIs(text, from, to, 'trailer') || nameIs(text, from, to, 'upgrade') ? Field.OtherHopByHop : Field.Other;
-    case 10:
-      return nameIs(text, from, to, 'connection') ? Field.Connection : nameIs(text, from, to, 'keep-alive') ? Field.KeepAlive : Field.Other;
-    case 12:
-      return nameIs(text, from, to, 'content-type') ? Field.ContentType : Field.Other;
-    case 14:
-      return nameIs(text, from, to, 'content-length') ? Field.ContentLength : Field.Other;
-    case 17:
-      return nameIs(text, from, to, 'transfer-encoding') ? Field.TransferEncoding : Field.Other;
-    case 18:
-      return nameIs(text, from, to, 'proxy-authenticate') ? Field.OtherHopByHop : Field.Other;
-    case 19:
-      return nameIs(text, from, to, 'proxy-authorization') ? Field.OtherHopByHop : Field.Other;
-    default:
-      return Field.Other;
-  }
-}
-
-const join = (prev: string | undefined, value: string) => (prev === undefined ? value : `${prev}, ${value}`);
 
 /**
- * One pass over the field lines: validates each, reads the few that frame the
- * message, and collects the end-to-end lines as runs of the original text.
- * `text` is the head without its final CRLF CRLF, decoded as latin1.
+ * Reads the fields that frame the message and collects the end-to-end lines
+ * as runs of the original text. `text` is the head without its final CRLF
+ * CRLF, decoded as latin1.
  */
 export function parseResponseHead(text: string): ResponseHead | null {
   let lineEnd = text.indexOf('\r\n');
@@ -245,6 +312,8 @@ export function parseResponseHead(text: string): ResponseHead | null {
   const minor = text.charCodeAt(7) - 48;
   const statusText = text.slice(9, 12);
   if ((minor !== 0 && minor !== 1) || !isDigits(statusText)) return null;
+  const spans = fieldSpans(text, lineEnd);
+  if (!spans) return null;
 
   let te: string | undefined;
   let cl: string | undefined;
@@ -254,45 +323,42 @@ export function parseResponseHead(text: string): ResponseHead | null {
   let hasDate = false;
   let endToEnd = '';
   let keptFrom = lineEnd + 2; // start of the run of end-to-end lines not yet copied
-  for (let at = lineEnd; at < text.length; ) {
-    // `at` is at a CRLF; the next line runs to the next CRLF or the end.
-    const start = at + 2;
-    let end = text.indexOf('\r\n', start);
-    if (end === -1) end = text.length;
-    const colon = text.indexOf(':', start);
-    // No colon on this line, a space before it, or a continuation line (obs-fold).
-    if (colon === -1 || colon >= end || !isToken(text, start, colon)) return null;
-    let vs = colon + 1;
-    let ve = end;
-    while (vs < ve && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
-    while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve--;
-    if (!isFieldValue(text, vs, ve)) return null;
-    const field = fieldOf(text, start, colon);
-    switch (field) {
+  for (let i = 0; i < spans.length; i += 4) {
+    const vs = spans[i + 2];
+    const ve = spans[i + 3];
+    let hop = false;
+    switch (fieldOf(text, spans[i]!, spans[i + 1]!)) {
       case Field.ContentLength:
-        cl = join(cl, text.slice(vs, ve));
+        cl = joined(cl, text.slice(vs, ve));
         break;
       case Field.ContentType:
-        contentType = join(contentType, text.slice(vs, ve));
+        contentType = joined(contentType, text.slice(vs, ve));
         break;
       case Field.Date:
         hasDate = true;
         break;
       case Field.TransferEncoding:
-        te = join(te, text.slice(vs, ve));
+        te = joined(te, text.slice(vs, ve));
+        hop = true;
         break;
       case Field.Connection:
-        conn = join(conn, text.slice(vs, ve));
+        conn = joined(conn, text.slice(vs, ve));
+        hop = true;
         break;
       case Field.KeepAlive:
-        kaHeader = join(kaHeader, text.slice(vs, ve));
+        kaHeader = joined(kaHeader, text.slice(vs, ve));
+        hop = true;
+        break;
+      case Field.Upgrade:
+      case Field.OtherHopByHop:
+        hop = true;
         break;
     }
-    if (field === Field.TransferEncoding || field === Field.Connection || field === Field.KeepAlive || field === Field.OtherHopByHop) {
-      endToEnd += text.slice(keptFrom, start);
-      keptFrom = end + 2;
+    if (hop) {
+      // The line and its CRLF are left out: the kept run ends where this line starts.
+      endToEnd += text.slice(keptFrom, spans[i]);
+      keptFrom = i + 4 < spans.length ? spans[i + 4]! : text.length;
     }
-    at = end;
   }
   if (keptFrom < text.length) endToEnd += text.slice(keptFrom) + '\r\n';
 
@@ -313,6 +379,6 @@ export function parseResponseHead(text: string): ResponseHead | null {
     hasDate,
     endToEnd,
     text,
-    lineEnd,
+    spans,
   );
 }

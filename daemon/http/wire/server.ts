@@ -8,14 +8,14 @@
 // for the rest of its life, so every odd case keeps Node's full behaviour.
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { HEAD_END, parseRequestHead, type HeaderMap } from './head.js';
+import { HEAD_END, parseRequestHead, type HeaderLookup } from './head.js';
 import { WireResponse } from './response.js';
 
 export interface WireRequest {
   method: string;
   /** The request target as sent (path and query). */
   url: string;
-  headers: HeaderMap;
+  headers: HeaderLookup;
   body: Buffer;
 }
 
@@ -75,7 +75,7 @@ class WireConnection {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** Set between a head and the end of its body. */
-  private head: { method: string; url: string; headers: HeaderMap; length: number; close: boolean; bodyAt: number } | null = null;
+  private head: { method: string; url: string; headers: HeaderLookup; length: number; close: boolean; bodyAt: number } | null = null;
   private active: WireResponse | null = null;
   private handedOff = false;
   private readonly maxHeader: number;
@@ -162,12 +162,12 @@ class WireConnection {
     if (!parsed || parsed.needsFullParser || parsed.contentLength < 0 || !this.opts.accepts(parsed.method, parsed.target, parsed.contentLength)) {
       return this.giveUp();
     }
-    this.head = { method: parsed.method, url: parsed.target, headers: parsed.headers, length: parsed.contentLength, close: parsed.close, bodyAt: end + 4 };
+    this.head = { method: parsed.method, url: parsed.target, headers: parsed, length: parsed.contentLength, close: parsed.close, bodyAt: end + 4 };
     // A slow upload is the same to us as a slow request: the idle timer keeps running until the body is in.
     return true;
   }
 
-  private dispatch(method: string, url: string, headers: HeaderMap, body: Buffer, close: boolean): void {
+  private dispatch(method: string, url: string, headers: HeaderLookup, body: Buffer, close: boolean): void {
     const res = new WireResponse(this.socket, !close, this.keepAliveS, this.done);
     this.active = res;
     this.opts.handle({ method, url, headers, body }, res);
