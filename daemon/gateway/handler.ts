@@ -22,6 +22,8 @@ export interface GatewayDeps {
   log: Logger;
 }
 
+const NO_EXCLUSIONS: ReadonlySet<string> = new Set();
+
 // Routes where Berth may ask for usage in streams (and strip it again).
 const USAGE_ROUTES = new Set(['/chat/completions', '/completions']);
 
@@ -63,18 +65,21 @@ export async function handleInference(
   deps.metrics.inFlight(model, 1);
   let status = 0;
   try {
-    const chain: ChainTarget[] = [{ ...target, requested: model }, ...fallbackTargets(deps, deployments, target)];
+    // The requested target, then at most one fallback.
+    const fallbacks = fallbackTargets(deps, deployments, target);
     let lastError: (Attempt & { kind: 'unavailable' }) | null = null;
-    for (let i = 0; i < chain.length; i++) {
-      const t = chain[i]!;
-      const attempt = await serveOn(deps, { headers, res, route, parsed, target: t, fallbackName: i > 0 ? t.requested : null, keepAlive, t0, hasNext: i < chain.length - 1 });
+    for (let i = 0; i <= fallbacks.length; i++) {
+      const t: ModelTarget = i === 0 ? target : fallbacks[i - 1]!;
+      const fallbackName = i === 0 ? null : fallbacks[i - 1]!.requested;
+      const hasNext = i < fallbacks.length;
+      const attempt = await serveOn(deps, { headers, res, route, parsed, target: t, fallbackName, keepAlive, t0, hasNext });
       if (attempt.kind === 'served') {
         status = attempt.status;
-        if (i > 0) deps.metrics.fallback(model, t.requested);
+        if (fallbackName !== null) deps.metrics.fallback(model, fallbackName);
         return;
       }
       lastError = attempt;
-      deps.log.warn({ model, deployment: t.deployment, err: attempt.error.message }, i < chain.length - 1 ? 'falling back' : 'request failed');
+      deps.log.warn({ model, deployment: t.deployment, err: attempt.error.message }, hasNext ? 'falling back' : 'request failed');
     }
     const error = lastError?.error ?? new HttpError(503, 'model_not_ready', `${model} is not available`);
     status = error.status;
@@ -91,10 +96,12 @@ interface ChainTarget extends ModelTarget {
   requested: string;
 }
 
-function fallbackTargets(deps: GatewayDeps, deployments: RouteInfo[], primary: ModelTarget): ChainTarget[] {
+const NO_FALLBACKS: readonly ChainTarget[] = [];
+
+function fallbackTargets(deps: GatewayDeps, deployments: RouteInfo[], primary: ModelTarget): readonly ChainTarget[] {
   let spec: RouteInfo['spec'] | undefined;
   for (const d of deployments) if (d.name === primary.deployment) spec = d.spec;
-  if (!spec?.fallback.length) return [];
+  if (!spec?.fallback.length) return NO_FALLBACKS;
   const out: ChainTarget[] = [];
   for (const name of spec.fallback) {
     const t = deps.directory.resolve(name, deployments);
@@ -110,7 +117,8 @@ interface ServeContext {
   res: ClientResponse;
   route: string;
   parsed: ParsedRequest;
-  target: ModelTarget & { requested?: string };
+  target: ModelTarget;
+  /** The fallback model's name when this is a fallback attempt (the body's `model` becomes it). */
   fallbackName: string | null;
   keepAlive: number | null;
   t0: number;
@@ -119,19 +127,18 @@ interface ServeContext {
 
 async function serveOn(deps: GatewayDeps, ctx: ServeContext): Promise<Attempt> {
   const { target, parsed, res } = ctx;
-  const exclude = new Set<string>();
+  // Replicas that failed this request; made on the first retry only.
+  let exclude: Set<string> | null = null;
   const injectUsage = parsed.stream && !parsed.includeUsage && USAGE_ROUTES.has(ctx.route);
   const body = buildBody(parsed, target, ctx.fallbackName, injectUsage);
   for (;;) {
     let lease: Lease;
     try {
-      lease =
-        (exclude.size === 0 ? deps.supervisor.tryAcquire(target.deployment) : null) ??
-        (await waitForLease(deps, target.deployment, res, exclude));
+      lease = (exclude === null ? deps.supervisor.tryAcquire(target.deployment) : null) ?? (await waitForLease(deps, target.deployment, res, exclude ?? NO_EXCLUSIONS));
     } catch (err) {
       if (res.destroyed) return { kind: 'served', status: 499 };
       const e = toHttpError(err);
-      if (exclude.size > 0 && e.code === 'no_other_replica') {
+      if (exclude !== null && e.code === 'no_other_replica') {
         return { kind: 'unavailable', error: new HttpError(502, 'engine_failed', `${target.deployment}: the engine closed the connection before answering`) };
       }
       if (e.status >= 500) return { kind: 'unavailable', error: e };
@@ -157,9 +164,9 @@ async function serveOn(deps: GatewayDeps, ctx: ServeContext): Promise<Attempt> {
     if (result.kind === 'no-response') {
       lease.release();
       if (res.destroyed) return { kind: 'served', status: 499 };
-      if (failedBeforeResponse(result.error) && exclude.size === 0) {
+      if (failedBeforeResponse(result.error) && exclude === null) {
         // The engine died before answering: safe to try another replica once.
-        exclude.add(replica.id);
+        exclude = new Set([replica.id]);
         deps.metrics.retry(parsed.model);
         continue;
       }

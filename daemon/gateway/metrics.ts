@@ -54,9 +54,20 @@ type Values = readonly { value: number; labels: Partial<Record<string, string | 
 interface ModelSeries {
   duration: Histogram.Internal<'model'>;
   ttft: Histogram.Internal<'model'>;
-  prompt: Counter.Internal;
-  completion: Counter.Internal;
-  inFlight: Gauge.Internal<'model'>;
+  // Plain numbers, handed to prom-client at scrape time (see tally()).
+  /** Usage was reported at least once: the token series exist (at 0 if need be). */
+  tokens: boolean;
+  prompt: number;
+  completion: number;
+  /** Requests went upstream at least once: the in-flight series exists. */
+  sent: boolean;
+  inFlight: number;
+}
+
+interface StatusCount {
+  model: string;
+  status: string;
+  count: number;
 }
 
 export class GatewayMetrics {
@@ -79,11 +90,17 @@ export class GatewayMetrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'berth_' });
 
+    const byModel = this.byModel;
+    const byModelStatus = this.byModelStatus;
     this.requests = new Counter({
       name: 'berth_requests_total',
       help: 'Requests answered by the gateway, by served model and HTTP status.',
       labelNames: ['model', 'status'],
       registers,
+      collect() {
+        this.reset();
+        for (const c of byModelStatus.values()) this.inc({ model: c.model, status: c.status }, c.count);
+      },
     });
     this.requestDuration = new Histogram({
       name: 'berth_request_duration_seconds',
@@ -104,18 +121,29 @@ export class GatewayMetrics {
       help: 'Prompt tokens reported in response usage.',
       labelNames: ['model'],
       registers,
+      collect() {
+        this.reset();
+        for (const [model, series] of byModel) if (series.tokens) this.inc({ model }, series.prompt);
+      },
     });
     this.completionTokens = new Counter({
       name: 'berth_completion_tokens_total',
       help: 'Completion tokens reported in response usage.',
       labelNames: ['model'],
       registers,
+      collect() {
+        this.reset();
+        for (const [model, series] of byModel) if (series.tokens) this.inc({ model }, series.completion);
+      },
     });
     this.inFlightGauge = new Gauge({
       name: 'berth_requests_in_flight',
       help: 'Requests sent upstream and not yet finished.',
       labelNames: ['model'],
       registers,
+      collect() {
+        for (const [model, series] of byModel) if (series.sent) this.set({ model }, series.inFlight);
+      },
     });
     this.queuedGauge = new Gauge({
       name: 'berth_requests_queued',
@@ -180,11 +208,13 @@ export class GatewayMetrics {
   // corrupt a series (NaN, negative durations or counts): a metrics call must
   // never fail the request that reports it.
 
-  // The per-request recorders use cached label children: prom-client hashes
-  // the label object on every inc()/observe(), a measurable share of the
-  // gateway's per-request CPU at thousands of requests per second.
+  // The per-request recorders keep counts in plain numbers that the metrics'
+  // collect() hands to prom-client at scrape time: prom-client hashes the label
+  // object on every inc(), label children included, a measurable share of the
+  // gateway's per-request CPU at thousands of requests per second. Histograms
+  // keep prom-client's children: their buckets are its business.
   private readonly byModel = new Map<string, ModelSeries>();
-  private readonly byModelStatus = new Map<string, Counter.Internal>();
+  private readonly byModelStatus = new Map<string, StatusCount>();
 
   private series(model: string): ModelSeries {
     let s = this.byModel.get(model);
@@ -192,9 +222,11 @@ export class GatewayMetrics {
       s = {
         duration: this.requestDuration.labels({ model }),
         ttft: this.ttft.labels({ model }),
-        prompt: this.promptTokens.labels({ model }),
-        completion: this.completionTokens.labels({ model }),
-        inFlight: this.inFlightGauge.labels({ model }),
+        tokens: false,
+        prompt: 0,
+        completion: 0,
+        sent: false,
+        inFlight: 0,
       };
       this.byModel.set(model, s);
     }
@@ -204,8 +236,8 @@ export class GatewayMetrics {
   observeRequest(o: { model: string; status: number; durationS: number }): void {
     const key = `${o.model}\u0000${o.status}`;
     let counter = this.byModelStatus.get(key);
-    if (!counter) this.byModelStatus.set(key, (counter = this.requests.labels({ model: o.model, status: String(o.status) })));
-    counter.inc();
+    if (!counter) this.byModelStatus.set(key, (counter = { model: o.model, status: String(o.status), count: 0 }));
+    counter.count++;
     if (isNonNegative(o.durationS)) this.series(o.model).duration.observe(o.durationS);
   }
 
@@ -215,12 +247,15 @@ export class GatewayMetrics {
 
   addTokens(model: string, prompt: number, completion: number): void {
     const s = this.series(model);
-    if (isNonNegative(prompt)) s.prompt.inc(prompt);
-    if (isNonNegative(completion)) s.completion.inc(completion);
+    s.tokens = true;
+    if (isNonNegative(prompt)) s.prompt += prompt;
+    if (isNonNegative(completion)) s.completion += completion;
   }
 
   inFlight(model: string, delta: 1 | -1): void {
-    this.series(model).inFlight.inc(delta);
+    const s = this.series(model);
+    s.sent = true;
+    s.inFlight += delta;
   }
 
   queued(model: string, delta: 1 | -1): void {
