@@ -178,6 +178,33 @@ describe('SseUsageTap, stripping injected usage', () => {
     assert.deepEqual(partial.end(), cutFirst.subarray(first.length), 'an unterminated event goes out as it came');
   });
 
+  test('extra blank lines and mixed line endings: every chunking gives what one push of the whole stream gives', () => {
+    // Past the first token the tap skips from one LF LF to the last one before
+    // a usage object; a run of three LFs or a CR anywhere makes it walk the
+    // lines instead. The two must agree wherever a cut falls.
+    const chat = (content: string, end: string) =>
+      `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"${content}"}}]}${end}`;
+    const usage = 'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":3,"total_tokens":7,"completion_tokens":4}}';
+    const bodies = [
+      chat('', '\n\n') + chat('A', '\n\n\n') + chat('B', '\n\n') + usage + '\n\n\n\n' + 'data: [DONE]\n\n',
+      chat('', '\n\n') + chat('A', '\n\n') + chat('B', '\r\n\r\n') + chat('C', '\n\r\n') + usage + '\n\n' + 'data: [DONE]\n\n',
+      chat('A', '\n\n') + chat('B', '\n\n') + chat('C', '\n\n') + usage + '\n\n' + chat('D', '\n\n\n') + 'data: [DONE]\n\n',
+    ].map((b) => Buffer.from(b));
+    for (const strip of [true, false]) {
+      for (const body of bodies) {
+        const whole = new SseUsageTap({ stripInjectedUsage: strip, backend: 'vllm' });
+        const expected = run(whole, [body]);
+        assert.deepEqual(whole.usage, { promptTokens: 3, completionTokens: 4 });
+        if (strip) assert.equal(expected.includes('"usage"'), false, 'the usage event is dropped');
+        for (const chunks of splits(body)) {
+          const tap = new SseUsageTap({ stripInjectedUsage: strip, backend: 'vllm' });
+          assert.deepEqual(run(tap, chunks), expected);
+          assert.deepEqual(tap.usage, whole.usage);
+        }
+      }
+    }
+  });
+
   test('comments, other fields, errors and [DONE] pass unchanged', () => {
     const body = Buffer.from(
       [
