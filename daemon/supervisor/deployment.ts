@@ -89,9 +89,14 @@ export class DeploymentRuntime {
     }
   }
 
-  /** Arrivals within the last minute, oldest first. */
+  /**
+   * Arrival times, oldest first: the live array, not a copy (at thousands of
+   * requests per second a minute of them is megabytes, once per scaling tick).
+   * It may still hold some older than the minute; the autoscaler's windows
+   * ignore those.
+   */
   recentArrivals(): readonly number[] {
-    return this.arrivals.slice(this.arrivalsHead);
+    return this.arrivals;
   }
 
   sampleConcurrency(now: number): void {
