@@ -5,7 +5,7 @@
 // arrive (no buffering, no re-chunking); a slow client pauses the engine's
 // socket; a client that leaves aborts the engine's request.
 import type { ExchangeControl, ResponseHandler } from '../http/wire/client.js';
-import { HOP_BY_HOP, type ResponseHead } from '../http/wire/head.js';
+import type { ResponseHead } from '../http/wire/head.js';
 import type { Backend } from '../contract/deployment.js';
 import { SseUsageTap } from './sse-usage.js';
 import type { ClientResponse } from './client-response.js';
@@ -128,10 +128,10 @@ export function forward(res: ClientResponse, opts: ForwardOptions): Promise<Forw
 /** The engine's end-to-end headers and ours, as an object (for Node's response). */
 function clientHeaders(head: ResponseHead, extra: Record<string, string>, dropLength: boolean): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  const headers = head.headers;
+  const headers = head.endToEndHeaders();
   for (const k in headers) {
     const v = headers[k];
-    if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+    if (v !== undefined) out[k] = v;
   }
   if (dropLength) delete out['content-length'];
   for (const k in extra) out[k] = extra[k]!;

@@ -41,18 +41,6 @@ export interface HeaderLookup {
   get(name: string): string | undefined;
 }
 
-/** Fields that describe one connection, not the message (RFC 9110 §7.6.1): a proxy does not pass them on. */
-export const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'proxy-authenticate',
-  'proxy-authorization',
-]);
-
 /**
  * Validates the field lines after the start line (which ends at `from`, at a
  * CRLF) and returns their positions, four numbers a line: name start, name
@@ -136,6 +124,11 @@ function fieldOf(text: string, from: number, to: number): Field {
   }
 }
 
+/** Fields that describe one connection, not the message (RFC 9110 §7.6.1): a proxy does not pass them on. */
+function isHopByHop(f: Field): boolean {
+  return f === Field.TransferEncoding || f === Field.Connection || f === Field.KeepAlive || f === Field.Upgrade || f === Field.OtherHopByHop;
+}
+
 const joined = (prev: string | undefined, value: string) => (prev === undefined ? value : `${prev}, ${value}`);
 
 /** The fields of a parsed head, read in place; the map form is built only when asked for. */
@@ -158,20 +151,23 @@ class Fields implements HeaderLookup {
 
   /** Every field by lower-cased name (tests, and Node's response on the slow path). */
   get headers(): HeaderMap {
-    if (this.map === null) {
-      const map = Object.create(null) as HeaderMap;
-      const { text, spans } = this;
-      for (let i = 0; i < spans.length; i += 4) {
-        const key = text.slice(spans[i], spans[i + 1]).toLowerCase();
-        const value = text.slice(spans[i + 2], spans[i + 3]);
-        const prev = map[key];
-        if (prev === undefined) map[key] = key === 'set-cookie' ? [value] : value;
-        else if (Array.isArray(prev)) prev.push(value);
-        else map[key] = `${prev}, ${value}`;
-      }
-      this.map = map;
-    }
+    this.map ??= this.toMap(false);
     return this.map;
+  }
+
+  protected toMap(endToEndOnly: boolean): HeaderMap {
+    const map = Object.create(null) as HeaderMap;
+    const { text, spans } = this;
+    for (let i = 0; i < spans.length; i += 4) {
+      if (endToEndOnly && isHopByHop(fieldOf(text, spans[i]!, spans[i + 1]!))) continue;
+      const key = text.slice(spans[i], spans[i + 1]).toLowerCase();
+      const value = text.slice(spans[i + 2], spans[i + 3]);
+      const prev = map[key];
+      if (prev === undefined) map[key] = key === 'set-cookie' ? [value] : value;
+      else if (Array.isArray(prev)) prev.push(value);
+      else map[key] = `${prev}, ${value}`;
+    }
+    return map;
   }
 }
 
@@ -215,6 +211,11 @@ export class ResponseHead extends Fields {
     spans: number[],
   ) {
     super(text, spans);
+  }
+
+  /** endToEnd as a map, by lower-cased name (for Node's response). */
+  endToEndHeaders(): HeaderMap {
+    return this.toMap(true);
   }
 }
 
@@ -326,8 +327,8 @@ export function parseResponseHead(text: string): ResponseHead | null {
   for (let i = 0; i < spans.length; i += 4) {
     const vs = spans[i + 2];
     const ve = spans[i + 3];
-    let hop = false;
-    switch (fieldOf(text, spans[i]!, spans[i + 1]!)) {
+    const field = fieldOf(text, spans[i]!, spans[i + 1]!);
+    switch (field) {
       case Field.ContentLength:
         cl = joined(cl, text.slice(vs, ve));
         break;
@@ -339,22 +340,15 @@ export function parseResponseHead(text: string): ResponseHead | null {
         break;
       case Field.TransferEncoding:
         te = joined(te, text.slice(vs, ve));
-        hop = true;
         break;
       case Field.Connection:
         conn = joined(conn, text.slice(vs, ve));
-        hop = true;
         break;
       case Field.KeepAlive:
         kaHeader = joined(kaHeader, text.slice(vs, ve));
-        hop = true;
-        break;
-      case Field.Upgrade:
-      case Field.OtherHopByHop:
-        hop = true;
         break;
     }
-    if (hop) {
+    if (isHopByHop(field)) {
       // The line and its CRLF are left out: the kept run ends where this line starts.
       endToEnd += text.slice(keptFrom, spans[i]);
       keptFrom = i + 4 < spans.length ? spans[i + 4]! : text.length;
