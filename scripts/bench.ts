@@ -21,7 +21,8 @@ import { startBerth } from './bench/berth.js';
 import { freePort } from '../test/helpers/process.js';
 import { chatBody, completeBody, load, medianRound, type LoadResult, type Mode } from './bench/load.js';
 import { findNginx, NGINX_MISSING, startNginx } from './bench/nginx.js';
-import { render, verdict, type LoadRow, type Report, type Target, type TtfbRow } from './bench/report.js';
+import { render, verdict, type CpuUse, type LoadRow, type Report, type Target, type TtfbRow } from './bench/report.js';
+import { cpuSeconds } from './bench/cpu.js';
 import { streamTimings } from './bench/ttfb.js';
 
 function envNumber(name: string, fallback: number): number {
@@ -69,6 +70,22 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 
 const log = (s: string) => process.stderr.write(s);
 
+interface CpuSample {
+  proxy: number | null;
+  engine: number | null;
+  /** performance.now(), ms */
+  at: number;
+}
+
+function cpuUse(a: CpuSample, b: CpuSample, requests: number, direct: boolean): CpuUse {
+  const perRequest = (x: number | null, y: number | null) => (x === null || y === null || requests === 0 ? null : ((y - x) * 1e6) / requests);
+  return {
+    proxyUs: direct ? null : perRequest(a.proxy, b.proxy),
+    engineUs: perRequest(a.engine, b.engine),
+    engineBusy: a.engine === null || b.engine === null ? null : (b.engine - a.engine) / ((b.at - a.at) / 1000),
+  };
+}
+
 /** null when the target answers a real request; else why it cannot be measured. */
 async function probe(target: Target, url: string): Promise<{ reason: string; failed: boolean } | null> {
   const res = await fetch(url + CHAT, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chatBody(FAST, 'json') }).catch(
@@ -98,8 +115,11 @@ async function main(): Promise<number> {
   const berth = await startBerth();
   cleanups.push(berth.stop);
   const engine = { FAKE_START_DELAY_MS: '0', FAKE_TOKENS: String(TOKENS) };
-  const fastPort = await berth.deploy(FAST, engine);
-  const pacedPort = await berth.deploy(PACED, { ...engine, FAKE_TOKEN_DELAY_MS: String(cfg.tokenDelayMs) });
+  const fast = await berth.deploy(FAST, engine);
+  const paced = await berth.deploy(PACED, { ...engine, FAKE_TOKEN_DELAY_MS: String(cfg.tokenDelayMs) });
+  const [fastPort, pacedPort] = [fast.port, paced.port];
+  // Whose CPU each target adds to the engine's (direct adds none).
+  const proxyPids: Partial<Record<Target, () => number[]>> = { direct: () => [], gateway: () => [berth.pid] };
 
   const base: Partial<Record<Target, { fast: string; paced: string }>> = {
     direct: { fast: `http://127.0.0.1:${fastPort}`, paced: `http://127.0.0.1:${pacedPort}` },
@@ -108,13 +128,14 @@ async function main(): Promise<number> {
   };
   const skipped: Report['skipped'] = {};
   if (nginxBin) {
-    const [fast, paced] = [await freePort(), await freePort()];
+    const [fastListen, pacedListen] = [await freePort(), await freePort()];
     const nginx = await startNginx(nginxBin.bin, [
-      { listen: fast, upstream: fastPort },
-      { listen: paced, upstream: pacedPort },
+      { listen: fastListen, upstream: fastPort },
+      { listen: pacedListen, upstream: pacedPort },
     ]);
     cleanups.push(nginx.stop);
-    base.nginx = { fast: `http://127.0.0.1:${fast}`, paced: `http://127.0.0.1:${paced}` };
+    base.nginx = { fast: `http://127.0.0.1:${fastListen}`, paced: `http://127.0.0.1:${pacedListen}` };
+    proxyPids.nginx = nginx.pids;
   } else skipped.nginx = { reason: `skipped (${NGINX_MISSING})`, failed: false };
 
   const targets: Target[] = [];
@@ -138,15 +159,18 @@ async function main(): Promise<number> {
   let turn = 0;
   for (const mode of MODES) {
     for (const connections of cfg.connections) {
-      const runs = new Map<Target, LoadResult[]>(targets.map((t) => [t, []]));
+      const runs = new Map<Target, (LoadResult & { cpu: CpuUse })[]>(targets.map((t) => [t, []]));
       for (let round = 0; round < cfg.rounds; round++) {
         const order = targets.map((_, i) => targets[(i + turn) % targets.length]!);
         turn++;
         for (const target of order) {
           log(`  ${target} ${mode} c=${connections} round ${round + 1}/${cfg.rounds}: `);
+          const proxy = proxyPids[target]!();
+          const before = { proxy: cpuSeconds(proxy), engine: cpuSeconds([fast.pid]), at: performance.now() };
           const r = await load(base[target]!.fast + CHAT, { model: FAST, mode, connections, seconds: cfg.seconds });
+          const cpu = cpuUse(before, { proxy: cpuSeconds(proxy), engine: cpuSeconds([fast.pid]), at: performance.now() }, r.ok, target === 'direct');
           log(r.failures.length ? `FAILED ${r.failures.join('; ')}\n` : `${r.rps.toFixed(0)} req/s\n`);
-          runs.get(target)!.push(r);
+          runs.get(target)!.push({ ...r, cpu });
         }
       }
       for (const target of targets) rows.push({ target, mode, connections, ...medianRound(runs.get(target)!) });

@@ -14,8 +14,10 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface Berth {
   url: string;
-  /** Creates a one-replica deployment of the fake engine; resolves to its engine port once ready. */
-  deploy(name: string, env: Record<string, string>): Promise<number>;
+  /** The daemon's process: the gateway runs in it. */
+  pid: number;
+  /** Creates a one-replica deployment of the fake engine; resolves to its engine's port and process once ready. */
+  deploy(name: string, env: Record<string, string>): Promise<{ port: number; pid: number }>;
   stop(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export async function startBerth(): Promise<Berth> {
 
   return {
     url,
+    pid: child.pid!,
     stop,
     async deploy(name, env) {
       await api('POST', '/api/v1/deployments', {
@@ -115,7 +118,8 @@ export async function startBerth(): Promise<Berth> {
       return until(`deployment ${name} to be ready`, 60_000, async () => {
         const d = await api<DeploymentStatus>('GET', `/api/v1/deployments/${name}`);
         if (d.state === 'failed') throw new Error(`deployment ${name} failed: ${d.reason}`);
-        return d.state === 'ready' ? (d.replicas[0]?.port ?? undefined) : undefined;
+        const r = d.replicas[0];
+        return d.state === 'ready' && r?.port && r.pid ? { port: r.port, pid: r.pid } : undefined;
       });
     },
   };

@@ -78,7 +78,7 @@ export async function load(url: string, opts: { model: string; mode: Mode; conne
  * One row from several rounds of the same point: the round with the median
  * throughput, its latency percentiles with it; successes and failures of all.
  */
-export function medianRound(rounds: LoadResult[]): LoadResult & { roundsRps: number[] } {
+export function medianRound<R extends LoadResult>(rounds: R[]): R & { roundsRps: number[] } {
   if (rounds.length === 0) throw new Error('medianRound: no rounds');
   const sorted = [...rounds].sort((a, b) => a.rps - b.rps);
   const mid = sorted[(sorted.length - 1) >> 1]!;

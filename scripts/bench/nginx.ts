@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { withChildren } from './cpu.js';
 
 export const NGINX_MISSING =
   'nginx not found: install Debian\'s package (sudo apt-get update && sudo apt-get install -y nginx) or set BENCH_NGINX=/path/to/nginx';
@@ -69,6 +70,8 @@ ${servers.join('\n')}
 }
 
 export interface Nginx {
+  /** The master process and its workers. */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -126,5 +129,5 @@ export async function startNginx(bin: string, routes: Route[]): Promise<Nginx> {
       await sleep(50);
     }
   }
-  return { stop };
+  return { pids: () => withChildren(child.pid!), stop };
 }

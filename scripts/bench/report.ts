@@ -1,16 +1,35 @@
 // The results as tables for a terminal and as JSON, and the verdicts against the
 // issue's targets: gateway req/s ≥ nginx's at every point, streams never buffered.
+// CPU per request goes beside req/s: it is what a proxy costs, and at an
+// engine-bound point it is the only column that can tell the proxies apart.
 import type { LoadResult, Mode } from './load.js';
 import type { StreamTimings } from './ttfb.js';
 
 export const TARGETS = ['direct', 'nginx', 'gateway'] as const;
 export type Target = (typeof TARGETS)[number];
 
+/** CPU of one run, per completed request; null where it does not apply or /proc cannot tell. */
+export interface CpuUse {
+  /** The proxy's CPU (the daemon, nginx's master and workers); null for direct. */
+  proxyUs: number | null;
+  engineUs: number | null;
+  /** The engine's CPU over the run's wall time: 1 is one core, all the time. */
+  engineBusy: number | null;
+}
+
 export interface LoadRow extends LoadResult {
   target: Target;
   mode: Mode;
   connections: number;
+  cpu: CpuUse;
 }
+
+/**
+ * Above this share of a core with nothing in front of it, the single-threaded
+ * engine is the bottleneck: any proxy that costs less than the idle core it
+ * leaves ties it, so req/s there cannot rank the proxies; CPU per request can.
+ */
+export const ENGINE_BOUND = 0.9;
 
 export interface TtfbRow extends StreamTimings {
   target: Target;
@@ -35,6 +54,8 @@ function table(align: string, head: string[], rows: string[][]): string {
 }
 
 const ms = (v: number) => (Number.isNaN(v) ? '-' : v.toFixed(v < 10 ? 2 : 1));
+const us = (v: number | null) => (v === null ? '-' : v.toFixed(0));
+const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(0)}%`);
 const ratio = (a: LoadRow, b: LoadRow | undefined) => (b && b.rps > 0 ? `${(a.rps / b.rps).toFixed(2)}x` : '-');
 const point = (r: LoadRow) => `${r.mode} c=${r.connections}`;
 const buffered = (r: TtfbRow, minReads: number) => !(r.firstChunk.p50 < r.total.p50 / 2 && r.reads >= minReads);
@@ -67,17 +88,35 @@ export function verdict(rep: Report): Verdict {
     });
     notes.push(`target (gateway req/s >= nginx at every point): ${missed.length ? `MISSED at ${missed.join(', ')}` : 'met'}`);
   }
+  for (const r of rep.load) {
+    const busy = r.target === 'direct' && r.failures.length === 0 ? r.cpu.engineBusy : null;
+    if (busy !== null && busy >= ENGINE_BOUND) {
+      notes.push(`${point(r)}: the engine alone uses ${pct(busy)} of a core, so this point is engine-bound: proxies are ranked there by CPU per request, not req/s`);
+    }
+  }
   return { failures, notes };
 }
 
 export function render(rep: Report): string {
   const load = table(
-    'llrrrrrr',
-    ['target', 'mode', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'vs direct', 'vs nginx'],
+    'llrrrrrrrrr',
+    ['target', 'mode', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'vs direct', 'vs nginx', 'proxy CPU µs/req', 'engine CPU µs/req', 'engine busy'],
     rep.load.map((r) =>
       r.failures.length
-        ? [r.target, r.mode, String(r.connections), 'FAILED', '', '', '', '']
-        : [r.target, r.mode, String(r.connections), r.rps.toFixed(0), ms(r.p50), ms(r.p99), ratio(r, peer(rep.load, r, 'direct')), ratio(r, peer(rep.load, r, 'nginx'))],
+        ? [r.target, r.mode, String(r.connections), 'FAILED', '', '', '', '', '', '', '']
+        : [
+            r.target,
+            r.mode,
+            String(r.connections),
+            r.rps.toFixed(0),
+            ms(r.p50),
+            ms(r.p99),
+            ratio(r, peer(rep.load, r, 'direct')),
+            ratio(r, peer(rep.load, r, 'nginx')),
+            us(r.cpu.proxyUs),
+            us(r.cpu.engineUs),
+            pct(r.cpu.engineBusy),
+          ],
     ),
   );
   const ttfb = table(
