@@ -21,6 +21,8 @@ export interface StatFields {
   pgrp: number;
   /** Field 22, kept as text: it is only ever compared, and may exceed 2^53 ticks in theory. */
   startTime: string;
+  /** Fields 14 and 15: CPU time used so far, user plus system, in clock ticks. */
+  cpuTicks: number;
 }
 
 /**
@@ -36,8 +38,9 @@ export function parseStat(text: string): StatFields | null {
   const state = rest[0];
   const pgrp = Number(rest[2]);
   const startTime = rest[19];
-  if (!state || !Number.isInteger(pgrp) || !startTime || !/^\d+$/.test(startTime)) return null;
-  return { state, pgrp, startTime };
+  const cpuTicks = Number(rest[11]) + Number(rest[12]);
+  if (!state || !Number.isInteger(pgrp) || !startTime || !/^\d+$/.test(startTime) || !Number.isInteger(cpuTicks)) return null;
+  return { state, pgrp, startTime, cpuTicks };
 }
 
 function readStat(pid: number): StatFields | null {
@@ -52,6 +55,11 @@ function readStat(pid: number): StatFields | null {
 /** The start time of `pid` (ticks since boot, as text), or null when it does not exist. */
 export function readStartTime(pid: number): string | null {
   return readStat(pid)?.startTime ?? null;
+}
+
+/** CPU time `pid` has used so far (all its threads), in clock ticks; null when it does not exist. */
+export function readCpuTicks(pid: number): number | null {
+  return readStat(pid)?.cpuTicks ?? null;
 }
 
 /**

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { withChildren } from './cpu.js';
+import { groupMembers } from '../../daemon/state/proc.js';
 
 export const NGINX_MISSING =
   'nginx not found: install Debian\'s package (sudo apt-get update && sudo apt-get install -y nginx) or set BENCH_NGINX=/path/to/nginx';
@@ -129,5 +129,6 @@ export async function startNginx(bin: string, routes: Route[]): Promise<Nginx> {
       await sleep(50);
     }
   }
-  return { pids: () => withChildren(child.pid!), stop };
+  // nginx runs in a process group of its own (detached): the master and its workers.
+  return { pids: () => groupMembers(child.pid!), stop };
 }

@@ -2,21 +2,10 @@
 // mislead whoever reads the figures, with no test of the gateway failing.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cpuSeconds, parseProcStat } from '../../scripts/bench/cpu.js';
+import { cpuSeconds } from '../../scripts/bench/cpu.js';
 import { render, verdict, type LoadRow, type Report } from '../../scripts/bench/report.js';
 
-describe('bench: /proc/<pid>/stat', () => {
-  it('reads ppid and user+system ticks even when the command name holds spaces and parentheses', () => {
-    // Fields after the name: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
-    const line = '4242 (node (berth) x) S 17 4242 4242 0 -1 4194560 1000 0 0 0 250 75 0 0 20 0 11 0 1234 0 0';
-    assert.deepEqual(parseProcStat(line), { ppid: 17, ticks: 325 });
-  });
-
-  it('refuses what is not a stat line', () => {
-    assert.equal(parseProcStat('no parenthesis here'), null);
-    assert.equal(parseProcStat('1 (x) S'), null);
-  });
-
+describe('bench: CPU readings', () => {
   it('counts this process CPU, and says null for a process that does not exist', { skip: process.platform !== 'linux' ? 'reads /proc, Linux only' : false }, () => {
     const t = cpuSeconds([process.pid]);
     assert.ok(t !== null && t > 0);

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { groupMembers, isAlive, isSameProcess, parseStat, readStartTime } from '../../daemon/state/proc.js';
+import { groupMembers, isAlive, isSameProcess, parseStat, readCpuTicks, readStartTime } from '../../daemon/state/proc.js';
 
 // A stat line whose comm holds spaces and parentheses, as a process may name
-// itself; fields after it: state R, ppid 1, pgrp 4242, ..., starttime 987654.
-const fields = ['R', '1', '4242', '4242', '0', '-1', '4194304', '0', '0', '0', '0', '0', '0', '0', '0', '20', '0', '1', '0', '987654', '0'];
+// itself; fields after it: state R, ppid 1, pgrp 4242, ..., utime 250, stime 75, ..., starttime 987654.
+const fields = ['R', '1', '4242', '4242', '0', '-1', '4194304', '0', '0', '0', '0', '250', '75', '0', '0', '20', '0', '1', '0', '987654', '0'];
 const STAT = `4242 (we ird) (na) me) ${fields.join(' ')}`;
 
 describe('proc', () => {
   test('parseStat counts fields after the LAST parenthesis', () => {
-    assert.deepEqual(parseStat(STAT), { state: 'R', pgrp: 4242, startTime: '987654' });
+    assert.deepEqual(parseStat(STAT), { state: 'R', pgrp: 4242, startTime: '987654', cpuTicks: 325 });
     assert.equal(parseStat('garbage'), null);
     assert.equal(parseStat('1 (x) R 0'), null);
   });
@@ -27,6 +27,7 @@ describe('proc', () => {
   test('a pid that does not exist', () => {
     const pid = 2 ** 22 + 12345; // above pid_max's ceiling
     assert.equal(readStartTime(pid), null);
+    assert.equal(readCpuTicks(pid), null);
     assert.equal(isAlive(pid), false);
     assert.equal(isSameProcess(pid, '1'), false);
     assert.deepEqual(groupMembers(pid), []);
