@@ -77,10 +77,10 @@ interface CpuSample {
   at: number;
 }
 
-function cpuUse(a: CpuSample, b: CpuSample, requests: number, direct: boolean): CpuUse {
+function cpuUse(a: CpuSample, b: CpuSample, requests: number): CpuUse {
   const perRequest = (x: number | null, y: number | null) => (x === null || y === null || requests === 0 ? null : ((y - x) * 1e6) / requests);
   return {
-    proxyUs: direct ? null : perRequest(a.proxy, b.proxy),
+    proxyUs: perRequest(a.proxy, b.proxy),
     engineUs: perRequest(a.engine, b.engine),
     engineBusy: a.engine === null || b.engine === null ? null : (b.engine - a.engine) / ((b.at - a.at) / 1000),
   };
@@ -168,7 +168,7 @@ async function main(): Promise<number> {
           const proxy = proxyPids[target]!();
           const before = { proxy: cpuSeconds(proxy), engine: cpuSeconds([fast.pid]), at: performance.now() };
           const r = await load(base[target]!.fast + CHAT, { model: FAST, mode, connections, seconds: cfg.seconds });
-          const cpu = cpuUse(before, { proxy: cpuSeconds(proxy), engine: cpuSeconds([fast.pid]), at: performance.now() }, r.ok, target === 'direct');
+          const cpu = cpuUse(before, { proxy: cpuSeconds(proxy), engine: cpuSeconds([fast.pid]), at: performance.now() }, r.ok);
           log(r.failures.length ? `FAILED ${r.failures.join('; ')}\n` : `${r.rps.toFixed(0)} req/s\n`);
           runs.get(target)!.push({ ...r, cpu });
         }

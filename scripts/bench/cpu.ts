@@ -14,8 +14,13 @@ const TICKS = (() => {
   return n > 0 ? n : 100;
 })();
 
-/** Seconds of CPU the processes have used so far; null when /proc cannot tell for one of them. */
+/**
+ * Seconds of CPU the processes have used so far; null when there are none
+ * (direct: no proxy; nginx's group where /proc is missing) or /proc cannot
+ * tell for one of them.
+ */
 export function cpuSeconds(pids: readonly number[]): number | null {
+  if (pids.length === 0) return null;
   let ticks = 0;
   for (const pid of pids) {
     const t = readCpuTicks(pid);

@@ -10,6 +10,7 @@ describe('bench: CPU readings', () => {
     const t = cpuSeconds([process.pid]);
     assert.ok(t !== null && t > 0);
     assert.equal(cpuSeconds([process.pid, 2 ** 22 + 1]), null);
+    assert.equal(cpuSeconds([]), null, 'no process, no figure: direct has no proxy');
   });
 });
 
