@@ -117,12 +117,11 @@ async function main(): Promise<number> {
   const engine = { FAKE_START_DELAY_MS: '0', FAKE_TOKENS: String(TOKENS) };
   const fast = await berth.deploy(FAST, engine);
   const paced = await berth.deploy(PACED, { ...engine, FAKE_TOKEN_DELAY_MS: String(cfg.tokenDelayMs) });
-  const [fastPort, pacedPort] = [fast.port, paced.port];
   // Whose CPU each target adds to the engine's (direct adds none).
   const proxyPids: Partial<Record<Target, () => number[]>> = { direct: () => [], gateway: () => [berth.pid] };
 
   const base: Partial<Record<Target, { fast: string; paced: string }>> = {
-    direct: { fast: `http://127.0.0.1:${fastPort}`, paced: `http://127.0.0.1:${pacedPort}` },
+    direct: { fast: `http://127.0.0.1:${fast.port}`, paced: `http://127.0.0.1:${paced.port}` },
     // The gateway routes by the body's model, so one address serves both engines.
     gateway: { fast: berth.url, paced: berth.url },
   };
@@ -130,8 +129,8 @@ async function main(): Promise<number> {
   if (nginxBin) {
     const [fastListen, pacedListen] = [await freePort(), await freePort()];
     const nginx = await startNginx(nginxBin.bin, [
-      { listen: fastListen, upstream: fastPort },
-      { listen: pacedListen, upstream: pacedPort },
+      { listen: fastListen, upstream: fast.port },
+      { listen: pacedListen, upstream: paced.port },
     ]);
     cleanups.push(nginx.stop);
     base.nginx = { fast: `http://127.0.0.1:${fastListen}`, paced: `http://127.0.0.1:${pacedListen}` };

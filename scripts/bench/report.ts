@@ -29,7 +29,7 @@ export interface LoadRow extends LoadResult {
  * engine is the bottleneck: any proxy that costs less than the idle core it
  * leaves ties it, so req/s there cannot rank the proxies; CPU per request can.
  */
-export const ENGINE_BOUND = 0.9;
+const ENGINE_BOUND = 0.9;
 
 export interface TtfbRow extends StreamTimings {
   target: Target;
