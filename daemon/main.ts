@@ -4,7 +4,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Settings } from './config/settings.js';
 import { EventBus } from './events/bus.js';
-import { GatewayMetrics } from './gateway/metrics.js';
+import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { enginePool } from './gateway/upstream.js';
 import { cachedInventory } from './gpu/cache.js';
 import { readGpuInventory } from './gpu/inventory.js';

@@ -5,7 +5,7 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import { createGateway, type Gateway } from './gateway/gateway.js';
 import { apiRouter, type ApiDeps } from './api/router.js';
 import { gatewayRouter } from './gateway/router.js';
-import type { GatewayMetrics } from './gateway/metrics.js';
+import type { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { ModelDirectory } from './gateway/model-directory.js';
 import { apiKeyCheck, hostCheck, originCheck } from './http/security.js';
 import { errorMiddleware, notFound } from './http/errors.js';

@@ -10,7 +10,7 @@ import { openSse } from '../http/sse.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { deploymentsRouter } from './deployments.js';
 import { deploymentStats } from './stats.js';
-import type { GatewayMetrics } from '../gateway/metrics.js';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 
 export interface ApiDeps {
   settings: Settings;

@@ -1,8 +1,8 @@
 // GET /api/v1/deployments/:name/stats: the gateway's numbers for one
 // deployment plus each ready engine's own gauges, for the UI.
 import type { DeploymentStats } from '../contract/stats.js';
-import { scrapeEngine } from '../gateway/engine-stats.js';
-import type { GatewayMetrics } from '../gateway/metrics.js';
+import { scrapeEngine } from '../metrics/engine-stats.js';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 export async function deploymentStats(sup: Supervisor, metrics: GatewayMetrics, name: string): Promise<DeploymentStats> {

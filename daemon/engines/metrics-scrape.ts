@@ -1,6 +1,6 @@
 // Reads an engine's /metrics body (Prometheus text format 0.0.4, as written by
 // prometheus_client) into samples, and picks out the few gauges Berth shows.
-// Pure: the fetch lives in gateway/engine-stats.ts.
+// Pure: the fetch lives in metrics/engine-stats.ts.
 //
 // Engine facts that shape this file (vLLM 0.9.0.1 V1, SGLang 0.4.6):
 // - vLLM does not disable prometheus_client's `_created` series, so every

@@ -10,7 +10,7 @@ import type { Backend } from '../contract/deployment.js';
 import { SseUsageTap } from './sse-usage.js';
 import type { ClientResponse } from './client-response.js';
 import { enginePool } from './upstream.js';
-import { usageFromJson, type TokenUsage } from './usage.js';
+import { usageFromJson, type TokenUsage } from './token-usage.js';
 
 // Reading usage from a JSON body is a byte scan, not a parse, but the body
 // must be kept until it ends; past this size it is passed through unread.

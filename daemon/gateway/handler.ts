@@ -7,7 +7,7 @@ import { HttpError, toHttpError } from '../http/errors.js';
 import type { ClientResponse, RequestHeaders } from './client-response.js';
 import type { Lease, RouteInfo, Supervisor } from '../supervisor/supervisor.js';
 import { parseKeepAlive } from './keep-alive.js';
-import { UNKNOWN_MODEL, type GatewayMetrics } from './metrics.js';
+import { UNKNOWN_MODEL, type GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { ModelDirectory, ModelTarget } from './model-directory.js';
 import { forward } from './forward.js';
 import { refreshAdapters } from './models.js';

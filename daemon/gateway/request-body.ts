@@ -5,7 +5,7 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { isDeepStrictEqual } from 'node:util';
 import { HttpError } from '../http/errors.js';
-import { editJsonObject, type JsonMember, jsonObjectMembers, skipWs } from './usage.js';
+import { editJsonObject, type JsonMember, jsonObjectMembers, skipWs } from './json-spans.js';
 
 export interface ParsedRequest {
   /** The body exactly as received. */

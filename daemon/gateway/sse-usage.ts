@@ -40,7 +40,8 @@
 // it contains `"usage":{` (both engines write compact pydantic JSON; the
 // sequence cannot occur inside a JSON string, whose quotes are escaped), and
 // then only its `usage` value is parsed.
-import { editJsonObject, jsonObjectMembers, readUsage, skipWs, type JsonMember, type TokenUsage } from './usage.js';
+import { editJsonObject, jsonObjectMembers, skipWs, type JsonMember } from './json-spans.js';
+import { readUsage, type TokenUsage } from './token-usage.js';
 
 export type EngineBackend = 'vllm' | 'sglang';
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { editJsonObject, jsonObjectMembers, usageFromJson } from '../../daemon/gateway/usage.js';
+import { editJsonObject, jsonObjectMembers } from '../../daemon/gateway/json-spans.js';
+import { usageFromJson } from '../../daemon/gateway/token-usage.js';
 import { fixture } from './fixtures.js';
 
 describe('usageFromJson', () => {

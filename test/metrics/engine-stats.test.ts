@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { scrapeEngine } from '../../daemon/gateway/engine-stats.js';
+import { scrapeEngine } from '../../daemon/metrics/engine-stats.js';
 import { readEngineFixture } from './shared.js';
 
 const PROM = 'text/plain; version=0.0.4; charset=utf-8';

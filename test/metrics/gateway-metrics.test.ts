@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { REPLICA_STATES } from '../../daemon/contract/api.js';
 import { parsePrometheusText } from '../../daemon/engines/metrics-scrape.js';
-import { GatewayMetrics, histogramQuantile, type ReplicaStateCount } from '../../daemon/gateway/metrics.js';
+import { GatewayMetrics, histogramQuantile, type ReplicaStateCount } from '../../daemon/metrics/gateway-metrics.js';
 
 const near = (actual: number | null, expected: number) =>
   assert.ok(actual !== null && Math.abs(actual - expected) < 1e-9, `expected ${expected}, got ${actual}`);

@@ -1,5 +1,5 @@
-// Token usage from engine responses, and the byte-exact JSON span reader the
-// gateway uses to read and edit OpenAI bodies without re-serialising them.
+// The byte-exact JSON span reader the gateway uses to read and edit OpenAI
+// bodies without re-serialising them.
 //
 // Why spans instead of JSON.parse + JSON.stringify: the gateway promises bytes
 // identical to the engine's (and the client's, on the way in). A JS round trip
@@ -8,90 +8,10 @@
 // escapes become raw UTF-8. So we locate the few members we touch and splice;
 // everything else is copied as the original bytes. Pure, no I/O.
 //
-// (The span helpers are generic; they live here because this is the leaf module
-// both request-body.ts and sse-usage.ts already import.)
-
-export interface TokenUsage {
-  promptTokens: number;
-  completionTokens: number;
-}
-
-/**
- * Reads an OpenAI `usage` object. Both engines write prompt_tokens,
- * total_tokens, completion_tokens (in that order); embeddings responses may
- * omit completion_tokens (OpenAI does; vLLM writes 0), which counts as 0.
- */
-export function readUsage(value: unknown): TokenUsage | null {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
-  const u = value as { prompt_tokens?: unknown; completion_tokens?: unknown };
-  if (!isCount(u.prompt_tokens)) return null;
-  if (u.completion_tokens !== undefined && u.completion_tokens !== null && !isCount(u.completion_tokens)) return null;
-  return { promptTokens: u.prompt_tokens, completionTokens: isCount(u.completion_tokens) ? u.completion_tokens : 0 };
-}
-
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
-
-const USAGE_KEY = Buffer.from('"usage"');
-
-/**
- * Usage of a non-stream response (chat, completions, embeddings), or null when
- * the body has none (errors, non-JSON).
- *
- * Fast path: both engines write `usage` after `choices`/`data` (vLLM: then only
- * `prompt_logprobs`/`kv_transfer_params`), so we find the last `"usage"` key,
- * parse just its value, and check that what follows it closes the top-level
- * object. An embeddings response can be tens of MB of floats; this avoids
- * parsing them to read four integers. Anything unusual falls back to a full parse.
- */
-export function usageFromJson(body: Buffer | string): TokenUsage | null {
-  const b = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  const at = b.lastIndexOf(USAGE_KEY);
-  if (at === -1) return null;
-  // An escaped quote (`\"usage"`) would be the tail of some other string.
-  if (!isEscaped(b, at)) {
-    let i = skipWs(b, at + USAGE_KEY.length);
-    if (b[i] === COLON) {
-      const start = skipWs(b, i + 1);
-      const end = skipJsonValue(b, start);
-      if (end !== -1 && closesTopLevelObject(b, end)) {
-        try {
-          return readUsage(JSON.parse(b.toString('utf8', start, end)));
-        } catch {
-          // fall through to the full parse
-        }
-      }
-    }
-  }
-  try {
-    const doc: unknown = JSON.parse(b.toString('utf8'));
-    return doc !== null && typeof doc === 'object' ? readUsage((doc as { usage?: unknown }).usage) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** True when b[i..] is `(, "key": value)* }` and then only whitespace: i.e. i sits in the top-level object. */
-function closesTopLevelObject(b: Buffer, i: number): boolean {
-  for (;;) {
-    i = skipWs(b, i);
-    if (b[i] === CLOSE_BRACE) return skipWs(b, i + 1) === b.length;
-    if (b[i] !== COMMA) return false;
-    i = skipWs(b, i + 1);
-    if (b[i] !== QUOTE) return false;
-    i = skipString(b, i);
-    if (i === -1) return false;
-    i = skipWs(b, i);
-    if (b[i] !== COLON) return false;
-    i = skipJsonValue(b, skipWs(b, i + 1));
-    if (i === -1) return false;
-  }
-}
-
-// ---------------------------------------------------------------------------
-// JSON spans. These assume well-formed input (the caller has parsed it, or
-// falls back to parsing when a helper returns -1/null); they never allocate
-// for the bytes they skip. Structural characters are ASCII and never occur
-// inside a UTF-8 multibyte sequence, so scanning bytes is exact.
+// These assume well-formed input (the caller has parsed it, or falls back to
+// parsing when a helper returns -1/null); they never allocate for the bytes
+// they skip. Structural characters are ASCII and never occur inside a UTF-8
+// multibyte sequence, so scanning bytes is exact.
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -110,7 +30,7 @@ export function skipWs(b: Buffer, i: number): number {
 }
 
 /** True when the byte at i is preceded by an odd number of backslashes. */
-function isEscaped(b: Buffer, i: number): boolean {
+export function isEscaped(b: Buffer, i: number): boolean {
   let k = i - 1;
   while (k >= 0 && b[k] === BACKSLASH) k--;
   return (i - 1 - k) % 2 === 1;
@@ -249,4 +169,27 @@ export function editJsonObject(
   }
   out.push(b.subarray(members.at(-1)?.valueEnd ?? close, close + 1));
   return out;
+}
+
+/** True when b[i..] is `(, "key": value)* }` and then only whitespace: i.e. i sits in the top-level object. */
+export function closesTopLevelObject(b: Buffer, i: number): boolean {
+  for (;;) {
+    i = skipWs(b, i);
+    if (b[i] === CLOSE_BRACE) return skipWs(b, i + 1) === b.length;
+    if (b[i] !== COMMA) return false;
+    i = skipWs(b, i + 1);
+    if (b[i] !== QUOTE) return false;
+    i = skipString(b, i);
+    if (i === -1) return false;
+    i = skipWs(b, i);
+    if (b[i] !== COLON) return false;
+    i = skipJsonValue(b, skipWs(b, i + 1));
+    if (i === -1) return false;
+  }
+}
+
+/** i just past a member's key; returns the index of its value (after `:`), or -1. */
+export function valueAfterKey(b: Buffer, i: number): number {
+  i = skipWs(b, i);
+  return b[i] === COLON ? skipWs(b, i + 1) : -1;
 }
