@@ -1,9 +1,10 @@
-// One deployment at run time: its spec and intent, its replicas, and the fair
+// One deployment at run time: its spec and state, its replicas, and the fair
 // queue of requests waiting for a replica slot. Cross-deployment decisions
-// (GPUs, eviction) belong to the Supervisor; this class never launches.
+// (GPUs, eviction) belong to the supervisor's modules; this class never launches.
 import type { DesiredState } from '../contract/api.js';
 import type { Deployment } from '../contract/deployment.js';
 import { HttpError } from '../http/errors.js';
+import { DeploymentStateCell, desiredOf, type DeploymentState } from './deployment-states.js';
 import type { Replica } from './replica.js';
 
 export interface Lease {
@@ -28,8 +29,8 @@ const WINDOW_MS = 60_000;
 export class DeploymentRuntime {
   replicas: Replica[] = [];
   seq = 0;
-  /** Desired running with no replica: woken by the next request. */
-  sleeping = false;
+  /** The deployment's own state; see deployment-states.ts. */
+  readonly phase: DeploymentStateCell;
   lastRequestAt = 0;
   /** Replicas above scale.min may stop after this time (ms since epoch). */
   idleDeadline = 0;
@@ -38,26 +39,41 @@ export class DeploymentRuntime {
   private arrivalsHead = 0;
   concurrency: { t: number; v: number }[] = [];
   panicUntil: number | null = null;
-  /** The tail of this deployment's serialised launches. */
-  launchChain: Promise<void> = Promise.resolve();
   /** A scaling decision is being carried out. */
   scaling = false;
   /** Why the current wake is waiting (GPUs held by others), for the 503 a timed-out request gets. */
   waitReason: string | null = null;
   /** The wake in progress, shared by every request that arrives during a cold start. */
-  waking: Promise<void> | null = null;
+  wakeTask: Promise<void> | null = null;
   private readonly queue: Waiter[] = [];
   private readonly watchers = new Set<() => void>();
 
   constructor(
     public spec: Deployment,
-    public desired: DesiredState,
+    initial: DeploymentState,
     public createdAt: string,
     public updatedAt: string,
-  ) {}
+  ) {
+    this.phase = new DeploymentStateCell(spec.name, initial);
+  }
 
   get name(): string {
     return this.spec.name;
+  }
+
+  /** The user's intent, as persisted: derived from the state, never set apart from it. */
+  get desired(): DesiredState {
+    return desiredOf(this.phase.state);
+  }
+
+  /** Desired running with no replica: woken by the next request (or being woken now). */
+  get sleeping(): boolean {
+    return this.phase.is('sleeping', 'waking');
+  }
+
+  /** Deleted: nothing may launch for it again, and its waiting requests are gone. */
+  get removing(): boolean {
+    return this.phase.state === 'removing';
   }
 
   get queued(): number {
