@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadSettings, type Settings, type SettingsInput } from '../../daemon/config/settings.js';
-import type { DeploymentStatus } from '../../daemon/contract/api.js';
+import type { BerthEvent, DeploymentStatus } from '../../daemon/contract/api.js';
 import { startDaemon, type RunningDaemon } from '../../daemon/main.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -80,7 +80,15 @@ export async function startTestDaemon(opts: { machine?: string; home?: string; s
   };
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 15_000): Promise<T> {
+/**
+ * Last-resort limit for a wait on a condition or an event: long enough that a
+ * loaded two-core machine never reaches it while the daemon is making progress
+ * (an engine start that takes 300 ms idle can take seconds there), so only a
+ * daemon that will never get there fails on it.
+ */
+export const SAFETY_MS = 60_000;
+
+export async function waitFor<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = SAFETY_MS): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < end) {
@@ -107,4 +115,45 @@ export function deploymentWhen(
     const { body } = await d.api<DeploymentStatus>('GET', `/api/v1/deployments/${name}`);
     return pred(body) ? body : null;
   }, what, timeoutMs);
+}
+
+/**
+ * Every event the daemon publishes from now on, and a wait for the one that
+ * matters. Record before the action that causes the event: `find` looks at the
+ * events already seen first, so a fast daemon cannot publish it too early.
+ */
+export class EventLog {
+  readonly all: BerthEvent[] = [];
+  private readonly wakers = new Set<() => void>();
+
+  constructor(d: TestDaemon) {
+    d.events.subscribe((e) => {
+      this.all.push(e);
+      for (const wake of [...this.wakers]) wake();
+    });
+  }
+
+  find<E extends BerthEvent>(pred: (e: BerthEvent) => e is E, what: string, timeoutMs?: number): Promise<E>;
+  find(pred: (e: BerthEvent) => boolean, what: string, timeoutMs?: number): Promise<BerthEvent>;
+  find(pred: (e: BerthEvent) => boolean, what: string, timeoutMs = SAFETY_MS): Promise<BerthEvent> {
+    const seen = this.all.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakers.delete(check);
+      };
+      const check = () => {
+        const e = this.all.find(pred);
+        if (!e) return;
+        done();
+        resolve(e);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no event: ${what} (events seen: ${this.all.map((e) => e.type).join(', ') || 'none'})`));
+      }, timeoutMs);
+      this.wakers.add(check);
+    });
+  }
 }
