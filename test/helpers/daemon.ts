@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { loadSettings, type Settings, type SettingsInput } from '../../daemon/config/settings.js';
 import type { BerthEvent, DeploymentStatus } from '../../daemon/contract/api.js';
 import { startDaemon, type RunningDaemon } from '../../daemon/main.js';
+import { SAFETY_MS } from './limits.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const FAKE_PYTHON = join(REPO, 'test/fakes/bin/python');
@@ -79,14 +80,6 @@ export async function startTestDaemon(opts: { machine?: string; home?: string; s
     },
   };
 }
-
-/**
- * Last-resort limit for a wait on a condition or an event: long enough that a
- * loaded two-core machine never reaches it while the daemon is making progress
- * (an engine start that takes 300 ms idle can take seconds there), so only a
- * daemon that will never get there fails on it.
- */
-export const SAFETY_MS = 60_000;
 
 export async function waitFor<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = SAFETY_MS): Promise<T> {
   const end = Date.now() + timeoutMs;
