@@ -9,8 +9,8 @@ export const PYTHON = fileURLToPath(new URL('../fakes/bin/python', import.meta.u
 export const VLLM_MODULE = ['-m', 'vllm.entrypoints.openai.api_server'];
 export const SGLANG_MODULE = ['-m', 'sglang.launch_server'];
 
-/** A port nobody listens on right now: bind port 0, read it, close. */
 import { SAFETY_MS } from '../helpers/limits.js';
+/** A port nobody listens on right now: bind port 0, read it, close. */
 import { freePort } from '../helpers/process.js';
 
 export { freePort };

@@ -104,10 +104,16 @@ export function deploymentWhen(
   what = `${name} ready`,
   timeoutMs?: number,
 ): Promise<DeploymentStatus> {
+  let last: DeploymentStatus | undefined;
   return waitFor(async () => {
     const { body } = await d.api<DeploymentStatus>('GET', `/api/v1/deployments/${name}`);
+    last = body;
     return pred(body) ? body : null;
-  }, what, timeoutMs);
+  }, what, timeoutMs).catch((err: unknown) => {
+    // Slow or stuck? The last status tells (a replica still starting, or failed and why).
+    const replicas = last?.replicas.map((r) => `${r.id} ${r.state}${r.reason ? ` (${r.reason})` : ''}`).join(', ');
+    throw new Error(`${err instanceof Error ? err.message : String(err)}; last seen: ${last ? `${last.state}, replicas: ${replicas || 'none'}` : 'nothing'}`);
+  });
 }
 
 /**
