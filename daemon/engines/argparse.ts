@@ -3,7 +3,7 @@
 // instead of starting an engine that exits 2 a few seconds later. Pure.
 //
 // Modelled on CPython 3.11's Lib/argparse.py (the version that generated the
-// usage blocks in shared/fixtures/engine-logs/*-unrecognized-arg.log):
+// usage blocks in test/fixtures/engine-logs/*-unrecognized-arg.log):
 //   1. every token is classified first: an option (exact, `--opt=value`,
 //      unique prefix, `-Xvalue`) or an argument; an ambiguous prefix fails here,
 //      before anything else is looked at;

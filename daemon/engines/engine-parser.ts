@@ -36,7 +36,7 @@ export interface EngineParser {
 }
 
 // Both engines build their parser with add_help=True: `[-h]` opens the usage
-// block in shared/fixtures/engine-logs/*-unrecognized-arg.log.
+// block in test/fixtures/engine-logs/*-unrecognized-arg.log.
 const HELP: ParserAction = {
   flag: '--help',
   optionStrings: ['-h', '--help'],

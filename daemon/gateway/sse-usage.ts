@@ -3,7 +3,7 @@
 // client) turned on `stream_options.include_usage`, removes what that changed
 // so the client gets the stream it asked for. Pure: bytes in, bytes out.
 //
-// Framing (both engines, see shared/fixtures/engine-responses/README.md): every
+// Framing (both engines, see test/fixtures/engine-responses/README.md): every
 // event is one `data: <json>\n\n`, the stream ends with `data: [DONE]\n\n`, and
 // mid-stream errors are `data: {"error": ...}` events. We split on a blank line
 // (`\n\n`, also `\r\n\r\n` and mixes of the two); bare-CR line endings, which

@@ -1,5 +1,5 @@
 // Reader for nvidia-smi's `--format=csv[,noheader][,nounits]` output. Pure.
-// Every rule here comes from captured output; shared/fixtures/nvidia-smi/README.md
+// Every rule here comes from captured output; test/fixtures/nvidia-smi/README.md
 // ("Format rules a parser must follow") has the evidence.
 
 /** The two switches of `--format=csv,...` that change what the output looks like. */

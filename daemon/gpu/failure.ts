@@ -1,7 +1,7 @@
 // Why an nvidia-smi run gave nothing usable, in plain words. Pure.
 // nvidia-smi prints its errors on stdout, not stderr (every capture whose stream could be
 // told apart), so the exit code is the signal and stdout the detail. Evidence:
-// shared/fixtures/nvidia-smi/README.md ("Exit codes").
+// test/fixtures/nvidia-smi/README.md ("Exit codes").
 
 /** What one nvidia-smi run produced, as the exec adapter saw it. */
 export interface NvidiaSmiRun {

@@ -1,5 +1,5 @@
 // What Berth asks nvidia-smi, and pure parsers for what it answers. No I/O: the exec
-// adapter is inventory.ts. Evidence for every rule: shared/fixtures/nvidia-smi/README.md.
+// adapter is inventory.ts. Evidence for every rule: test/fixtures/nvidia-smi/README.md.
 import type { Gpu, GpuProcess, LostGpu } from '../contract/api.js';
 import { outputLines, parseCsv, toNumber, type CsvQuery, type CsvRow } from './csv.js';
 

@@ -2,7 +2,7 @@
 // lines of the engine's output and its exit in, a sentence out.
 //
 // Rules from the engine-logs fixtures (vLLM 0.9.0.1, SGLang 0.4.6; see
-// /work/shared/fixtures/engine-logs/README.md, "Lines to show for a failure"):
+// test/fixtures/engine-logs/README.md, "Lines to show for a failure"):
 //  - The exit classifies, the text explains. Exit 2 is argparse (bad
 //    arguments); SIGKILL after SGLang's "Received sigquit" is SGLang killing
 //    its own tree; anything else is named as it is.

@@ -1,12 +1,12 @@
 // checkArgv against the real engine parsers described by the specs. Expected
 // messages are argparse's text after "<prog>: error: ".
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { type ArgvCheck, checkArgv } from '../../daemon/engines/argparse.js';
 import { loadSpec } from '../../daemon/engines/spec.js';
+import { ENGINE_LOG_FIXTURES as logs } from '../helpers/fixtures.js';
 
 const vllm = loadSpec('vllm-0.9.0.1.json');
 const sglang = loadSpec('sglang-0.4.6.json');
@@ -177,10 +177,7 @@ describe('SGLang 0.4.6.x launch_server parser', () => {
 
 // The two argparse failures in the fixtures were produced by running the tags'
 // own parser code: Berth must print the same last line.
-const sharedDir = process.env.BERTH_SHARED_DIR ?? fileURLToPath(new URL('../../../shared', import.meta.url));
-const logs = join(sharedDir, 'fixtures', 'engine-logs');
-
-describe('argparse wording matches the engine logs', { skip: !existsSync(logs) && 'shared fixtures not present' }, () => {
+describe('argparse wording matches the engine logs', () => {
   const cases = [
     { file: 'vllm-0.9.0.1-unrecognized-arg.log', spec: vllm, at: VLLM, prog: 'api_server.py' },
     { file: 'sglang-0.4.6-unrecognized-arg.log', spec: sglang, at: sglangAt('0.4.6'), prog: 'launch_server.py' },

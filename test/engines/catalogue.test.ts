@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { checkArgv } from '../../daemon/engines/argparse.js';
 import { defaultBackendVersion, listEngines, resolveRecipe } from '../../daemon/engines/catalogue.js';
 import { engineParser } from '../../daemon/engines/engine-parser.js';
@@ -11,20 +9,11 @@ import { buildPlan } from '../../daemon/engines/plan.js';
 import { ENGINE_RESOURCES_DIR, loadSpec } from '../../daemon/engines/spec.js';
 import { deploymentInputSchema } from '../../daemon/contract/deployment.js';
 
-// `$BERTH_SHARED_DIR`, else `shared/` beside the repository (CI clones it there).
-const sharedEngines = join(process.env.BERTH_SHARED_DIR ?? fileURLToPath(new URL('../../../shared', import.meta.url)), 'engines');
-
 describe('resources/engines', () => {
   const specFiles = readdirSync(ENGINE_RESOURCES_DIR).filter((f) => f !== 'catalogue.json' && f.endsWith('.json'));
 
   it('holds the two engine specs', () => {
     assert.deepEqual(specFiles.sort(), ['sglang-0.4.6.json', 'vllm-0.9.0.1.json']);
-  });
-
-  it('copies of the shared specs are verbatim', { skip: !existsSync(sharedEngines) && 'shared/engines not present' }, () => {
-    for (const f of specFiles) {
-      assert.equal(readFileSync(join(ENGINE_RESOURCES_DIR, f), 'utf8'), readFileSync(join(sharedEngines, f), 'utf8'), f);
-    }
   });
 
   it('every spec loads against the schema', () => {

@@ -9,6 +9,7 @@ export const PYTHON = fileURLToPath(new URL('../fakes/bin/python', import.meta.u
 export const VLLM_MODULE = ['-m', 'vllm.entrypoints.openai.api_server'];
 export const SGLANG_MODULE = ['-m', 'sglang.launch_server'];
 
+import { SAFETY_MS } from '../helpers/limits.js';
 /** A port nobody listens on right now: bind port 0, read it, close. */
 import { freePort } from '../helpers/process.js';
 
@@ -62,7 +63,7 @@ export function startFake(args: string[], env: Record<string, string> = {}, port
 }
 
 /** Runs the wrapper to completion; a fake still running after `timeoutMs` is killed. */
-export async function runFake(args: string[], env: Record<string, string> = {}, timeoutMs = 10_000) {
+export async function runFake(args: string[], env: Record<string, string> = {}, timeoutMs = SAFETY_MS) {
   const f = startFake(args, env);
   const timer = setTimeout(() => f.kill(), timeoutMs);
   const exit = await f.exited;
@@ -70,7 +71,7 @@ export async function runFake(args: string[], env: Record<string, string> = {}, 
   return { ...exit, stdout: f.stdout(), stderr: f.stderr() };
 }
 
-export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 8000): Promise<T> {
+export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = SAFETY_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

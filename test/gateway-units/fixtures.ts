@@ -1,16 +1,9 @@
-// Engine response fixtures: `$BERTH_SHARED_DIR`, else `shared/` beside the
-// repository (CI clones it there).
+// Engine response fixtures (test/fixtures/engine-responses) as the bytes the engine sends.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ENGINE_RESPONSE_FIXTURES } from '../helpers/fixtures.js';
 
-export const ENGINE_RESPONSES = join(
-  process.env.BERTH_SHARED_DIR ?? fileURLToPath(new URL('../../../shared', import.meta.url)),
-  'fixtures',
-  'engine-responses',
-);
-
-export const fixture = (name: string): Buffer => readFileSync(join(ENGINE_RESPONSES, name));
+export const fixture = (name: string): Buffer => readFileSync(join(ENGINE_RESPONSE_FIXTURES, name));
 
 /** The `data:` payloads of an SSE body, in order. */
 export const dataEvents = (body: Buffer | string): string[] =>

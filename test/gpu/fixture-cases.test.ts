@@ -1,4 +1,4 @@
-// One test per case in shared/fixtures/nvidia-smi/cases.json: what a user would see from it.
+// One test per case in test/fixtures/nvidia-smi/cases.json: what a user would see from it.
 // Every case needs an entry in EXPECT; a new fixture without one fails the suite.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadSettings, type Settings, type SettingsInput } from '../../daemon/config/settings.js';
-import type { DeploymentStatus } from '../../daemon/contract/api.js';
+import type { BerthEvent, DeploymentStatus } from '../../daemon/contract/api.js';
 import { startDaemon, type RunningDaemon } from '../../daemon/main.js';
+import { SAFETY_MS } from './limits.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const FAKE_PYTHON = join(REPO, 'test/fakes/bin/python');
@@ -80,7 +81,7 @@ export async function startTestDaemon(opts: { machine?: string; home?: string; s
   };
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = SAFETY_MS): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < end) {
@@ -103,8 +104,55 @@ export function deploymentWhen(
   what = `${name} ready`,
   timeoutMs?: number,
 ): Promise<DeploymentStatus> {
+  let last: DeploymentStatus | undefined;
   return waitFor(async () => {
     const { body } = await d.api<DeploymentStatus>('GET', `/api/v1/deployments/${name}`);
+    last = body;
     return pred(body) ? body : null;
-  }, what, timeoutMs);
+  }, what, timeoutMs).catch((err: unknown) => {
+    // Slow or stuck? The last status tells (a replica still starting, or failed and why).
+    const replicas = last?.replicas.map((r) => `${r.id} ${r.state}${r.reason ? ` (${r.reason})` : ''}`).join(', ');
+    throw new Error(`${err instanceof Error ? err.message : String(err)}; last seen: ${last ? `${last.state}, replicas: ${replicas || 'none'}` : 'nothing'}`);
+  });
+}
+
+/**
+ * Every event the daemon publishes from now on, and a wait for the one that
+ * matters. Record before the action that causes the event: `find` looks at the
+ * events already seen first, so a fast daemon cannot publish it too early.
+ */
+export class EventLog {
+  readonly all: BerthEvent[] = [];
+  private readonly wakers = new Set<() => void>();
+
+  constructor(d: TestDaemon) {
+    d.events.subscribe((e) => {
+      this.all.push(e);
+      for (const wake of [...this.wakers]) wake();
+    });
+  }
+
+  find<E extends BerthEvent>(pred: (e: BerthEvent) => e is E, what: string, timeoutMs?: number): Promise<E>;
+  find(pred: (e: BerthEvent) => boolean, what: string, timeoutMs?: number): Promise<BerthEvent>;
+  find(pred: (e: BerthEvent) => boolean, what: string, timeoutMs = SAFETY_MS): Promise<BerthEvent> {
+    const seen = this.all.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakers.delete(check);
+      };
+      const check = () => {
+        const e = this.all.find(pred);
+        if (!e) return;
+        done();
+        resolve(e);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no event: ${what} (events seen: ${this.all.map((e) => e.type).join(', ') || 'none'})`));
+      }, timeoutMs);
+      this.wakers.add(check);
+    });
+  }
 }

@@ -33,6 +33,6 @@ export async function spawnDaemon(env: Record<string, string>, port: number): Pr
   await waitFor(async () => {
     if (child.exitCode !== null) throw new Error(`daemon exited: ${out}`);
     return (await fetch(url + '/api/v1/health')).ok;
-  }, 'daemon to listen', 20_000);
+  }, 'daemon to listen');
   return { child, url, output: () => out };
 }

@@ -55,7 +55,7 @@ describe('engine failures', () => {
     const restarted = await deploymentWhen(d, 'crashy', (s) => {
       const r = s.replicas[0]!;
       return s.state === 'ready' && r.restarts === 1 && r.pid !== pid;
-    }, 'crashy to restart', 20_000);
+    }, 'crashy to restart');
     assert.equal(restarted.replicas[0]!.port, port, 'a restart keeps its port and GPUs');
     assert.equal(isAlive(pid!), false);
     await d.api('DELETE', '/api/v1/deployments/crashy');

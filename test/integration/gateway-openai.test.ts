@@ -142,7 +142,7 @@ describe('gateway with the openai SDK', () => {
     const state = await waitFor(async () => {
       const s = await engineState();
       return s.aborted === before.aborted + 1 && s.inFlight === 0 ? s : null;
-    }, 'engine to see the abort', 5000);
+    }, 'engine to see the abort');
     assert.ok(state.completedTokens - before.completedTokens < 400, 'generation stopped early');
   });
 

@@ -758,12 +758,12 @@ describe('gateway on the wire', () => {
       const state = await waitFor(async () => {
         const s = await slowState();
         return s.aborted === before.aborted + 1 && s.inFlight === 0 ? s : null;
-      }, 'the engine to see the abort', 5000);
+      }, 'the engine to see the abort');
       assert.equal(state.completedTokens, before.completedTokens, 'the aborted answer was not delivered in full');
       const text = await waitFor(async () => {
         const t = await metricsText(d);
         return inFlightSeries(t) === '0' ? t : null;
-      }, 'no request in flight', 5000);
+      }, 'no request in flight');
       // The request is counted as 499 (client closed).
       assert.equal(abortedSeries(text), aborted499 + 1);
     });
@@ -810,7 +810,7 @@ describe('gateway on the wire', () => {
         assertCompletion(await w2.readResponse(), 'm');
       });
       // The half-sent request never reached the handler, or left it: nothing stays in flight.
-      await waitFor(async () => /^berth_requests_in_flight\{model="m"\} 0$/m.test(await metricsText(d)), 'no request in flight for m', 5000);
+      await waitFor(async () => /^berth_requests_in_flight\{model="m"\} 0$/m.test(await metricsText(d)), 'no request in flight for m');
     });
   });
 });

@@ -2,6 +2,7 @@
 // output, and make sure no test leaves a process group behind.
 import { createPtyLauncher } from '../../daemon/launchers/pty.js';
 import type { LaunchSpec, RunningProcess } from '../../daemon/launchers/types.js';
+import { SAFETY_MS } from '../helpers/limits.js';
 
 export const launcher = createPtyLauncher();
 
@@ -45,7 +46,7 @@ export class Spawned {
   }
 
   /** Resolves with the first match of `re` in the output so far or to come. */
-  waitFor(re: RegExp, timeoutMs = 5000): Promise<RegExpMatchArray> {
+  waitFor(re: RegExp, timeoutMs = SAFETY_MS): Promise<RegExpMatchArray> {
     const m = this.output.match(re);
     if (m) return Promise.resolve(m);
     return new Promise((resolve, reject) => {

@@ -1,13 +1,10 @@
-// The engine-log fixtures (shared/fixtures/engine-logs): real and derived
+// The engine-log fixtures (test/fixtures/engine-logs): real and derived
 // vLLM 0.9.0.1 / SGLang 0.4.6 console output, with cases.json saying how each
 // run ended and which lines explain a failure.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Backend } from '../../daemon/contract/deployment.js';
-
-const sharedDir = process.env.BERTH_SHARED_DIR ?? fileURLToPath(new URL('../../../shared', import.meta.url));
-export const ENGINE_LOGS = join(sharedDir, 'fixtures', 'engine-logs');
+import { ENGINE_LOG_FIXTURES } from '../helpers/fixtures.js';
 
 export interface EngineLogCase {
   file: string;
@@ -19,12 +16,12 @@ export interface EngineLogCase {
 }
 
 export function engineLogCases(): EngineLogCase[] {
-  const json = JSON.parse(readFileSync(join(ENGINE_LOGS, 'cases.json'), 'utf8')) as {
+  const json = JSON.parse(readFileSync(join(ENGINE_LOG_FIXTURES, 'cases.json'), 'utf8')) as {
     files: Record<string, Omit<EngineLogCase, 'file'>>;
   };
   return Object.entries(json.files).map(([file, c]) => ({ file, ...c }));
 }
 
 export function readFixture(file: string): string {
-  return readFileSync(join(ENGINE_LOGS, file), 'utf8');
+  return readFileSync(join(ENGINE_LOG_FIXTURES, file), 'utf8');
 }

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { scrapeEngine } from '../../daemon/metrics/engine-stats.js';
-import { readEngineFixture } from './shared.js';
+import { readEngineFixture } from './engine-fixtures.js';
 
 const PROM = 'text/plain; version=0.0.4; charset=utf-8';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { engineGauges, parsePrometheusText } from '../../daemon/engines/metrics-scrape.js';
-import { readEngineFixture } from './shared.js';
+import { readEngineFixture } from './engine-fixtures.js';
 
 const vllmText = readEngineFixture('vllm-metrics.txt');
 const sglangText = readEngineFixture('sglang-metrics.txt');

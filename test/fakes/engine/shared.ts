@@ -1,16 +1,11 @@
 // Where the fake reads its truth: the engine specs and the engine-log / engine-response
-// fixtures in the shared checkout. The fake never carries its own copy of an engine fact,
-// so a corrected spec or fixture changes the fake's behaviour with no edit here.
-import { existsSync, readFileSync } from 'node:fs';
+// fixtures (test/helpers/fixtures.ts says where). The fake never carries its own copy of
+// an engine fact, so a corrected spec or fixture changes the fake's behaviour with no edit here.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ENGINE_LOG_FIXTURES, ENGINE_RESPONSE_FIXTURES, ENGINE_SPECS } from '../../helpers/fixtures.js';
 
 export type EngineName = 'vllm' | 'sglang';
-
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-
-/** `$BERTH_SHARED_DIR`, else `shared/` beside the repository (CI clones it there). */
-export const sharedDir = process.env.BERTH_SHARED_DIR ?? join(repoRoot, '..', 'shared');
 
 /** One flag of an engine spec (the fields the fake's argparse needs; see the spec files). */
 export interface SpecFlag {
@@ -42,10 +37,7 @@ export interface EngineSpec {
 const specFile = { vllm: 'vllm-0.9.0.1.json', sglang: 'sglang-0.4.6.json' } as const;
 
 export function loadSpec(engine: EngineName): EngineSpec {
-  const dirs = [join(sharedDir, 'engines'), join(repoRoot, 'resources', 'engines')];
-  const dir = dirs.find((d) => existsSync(join(d, specFile[engine])));
-  if (!dir) throw new Error(`fake engine: no ${specFile[engine]} in ${dirs.join(' or ')}`);
-  return JSON.parse(readFileSync(join(dir, specFile[engine]), 'utf8')) as EngineSpec;
+  return JSON.parse(readFileSync(join(ENGINE_SPECS, specFile[engine]), 'utf8')) as EngineSpec;
 }
 
 /** One entry of engine-logs/cases.json (the fields the fake replays). */
@@ -56,26 +48,23 @@ export interface LogCase {
   exit_signal?: string | null;
 }
 
-export const logsDir = join(sharedDir, 'fixtures', 'engine-logs');
-export const responsesDir = join(sharedDir, 'fixtures', 'engine-responses');
-
 let cases: Record<string, LogCase> | undefined;
 
 export function logCase(stem: string): LogCase {
-  cases ??= (JSON.parse(readFileSync(join(logsDir, 'cases.json'), 'utf8')) as { files: Record<string, LogCase> }).files;
+  cases ??= (JSON.parse(readFileSync(join(ENGINE_LOG_FIXTURES, 'cases.json'), 'utf8')) as { files: Record<string, LogCase> }).files;
   const c = cases[`${stem}.log`];
-  if (!c) throw new Error(`fake engine: no ${stem}.log in ${join(logsDir, 'cases.json')}`);
+  if (!c) throw new Error(`fake engine: no ${stem}.log in ${join(ENGINE_LOG_FIXTURES, 'cases.json')}`);
   return c;
 }
 
 /** The `.log` form of a fixture: pty line ends removed, as the README describes. */
 export function logLines(stem: string): string[] {
-  const text = readFileSync(join(logsDir, `${stem}.log`), 'utf8');
+  const text = readFileSync(join(ENGINE_LOG_FIXTURES, `${stem}.log`), 'utf8');
   return text.replace(/\n$/, '').split('\n');
 }
 
 export function responseFixture(name: string): string {
-  return readFileSync(join(responsesDir, name), 'utf8');
+  return readFileSync(join(ENGINE_RESPONSE_FIXTURES, name), 'utf8');
 }
 
 /** The model a fixture was captured with, so replays can substitute the one we were given. */

@@ -1,7 +1,8 @@
-// Access to shared/fixtures/nvidia-smi: the replay table (cases.json) and its files.
+// Access to the nvidia-smi captures (test/fixtures/nvidia-smi): the replay table
+// (cases.json) and its files.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { NVIDIA_SMI_FIXTURES } from '../../helpers/fixtures.js';
 
 /** One entry of cases.json (fields Berth uses; see the fixture README for the rest). */
 export interface FixtureCase {
@@ -23,23 +24,16 @@ interface CasesFile {
   cases: Record<string, FixtureCase>;
 }
 
-/** `$BERTH_SHARED_DIR`, else `shared/` beside the repository (CI clones it there). */
-export const fixturesDir = join(
-  process.env.BERTH_SHARED_DIR ?? fileURLToPath(new URL('../../../../shared', import.meta.url)),
-  'fixtures',
-  'nvidia-smi',
-);
-
 let loaded: CasesFile | null = null;
 
 export function casesFile(): CasesFile {
-  loaded ??= JSON.parse(readFileSync(join(fixturesDir, 'cases.json'), 'utf8')) as CasesFile;
+  loaded ??= JSON.parse(readFileSync(join(NVIDIA_SMI_FIXTURES, 'cases.json'), 'utf8')) as CasesFile;
   return loaded;
 }
 
 /** The bytes of a fixture file; '' for a null stream. */
 export function fixtureBytes(name: string | null): Buffer {
-  return name === null ? Buffer.alloc(0) : readFileSync(join(fixturesDir, name));
+  return name === null ? Buffer.alloc(0) : readFileSync(join(NVIDIA_SMI_FIXTURES, name));
 }
 
 export function fixtureText(name: string | null): string {

@@ -1,4 +1,4 @@
-// A fake nvidia-smi that replays shared/fixtures/nvidia-smi/cases.json by exact argv.
+// A fake nvidia-smi that replays test/fixtures/nvidia-smi/cases.json by exact argv.
 // Run through test/fakes/bin/nvidia-smi. Environment:
 //   FAKE_NVIDIA_SMI_MACHINE    a `machine` from cases.json (h100x8, ws-4080s-2080s, h100-mig,
 //                              no-devices, h100x2-one-lost...), or `hang`. Several, comma
@@ -6,7 +6,6 @@
 //                              the first machine that knows an argv answers it.
 //   FAKE_NVIDIA_SMI_PROCESSES  JSON array of {pid, name, gpuUuid, usedMiB}; when set it is the
 //                              answer to Berth's compute-apps query.
-//   BERTH_SHARED_DIR           where shared/ is (default: beside the repository).
 import type { GpuProcess } from '../../../daemon/contract/api.js';
 import { COMPUTE_APPS_ARGV } from '../../../daemon/gpu/nvidia-smi.js';
 import { casesFile, fixtureBytes, type FixtureCase } from './fixtures.js';
