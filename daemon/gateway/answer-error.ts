@@ -24,7 +24,15 @@ export function answerError(log: Logger, res: ClientResponse, err: unknown): num
     return res.statusCode;
   }
   const body = JSON.stringify(errorBody(e, 'openai'));
-  res.writeHead(e.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...e.headers });
-  res.end(body);
+  try {
+    res.writeHead(e.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...e.headers });
+    res.end(body);
+  } catch (writeErr) {
+    // Nothing may escape: the caller's promise has no one to catch it, and an
+    // unhandled rejection ends the daemon, every other client with it.
+    log.error({ err: writeErr }, 'gateway could not write an error answer');
+    res.destroy();
+    return 500;
+  }
   return e.status;
 }
