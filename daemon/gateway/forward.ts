@@ -121,7 +121,14 @@ export function forward(res: ClientResponse, opts: ForwardOptions): Promise<Forw
   };
   res.on('close', h.onClientClose);
   res.on('drain', h.onDrain);
-  enginePool.request({ origin: opts.origin, path: opts.path, method: 'POST', headers: opts.headers, body: opts.body }, h);
+  try {
+    enginePool.request({ origin: opts.origin, path: opts.path, method: 'POST', headers: opts.headers, body: opts.body }, h);
+  } catch (err) {
+    // Refused before anything was sent (the caller checks what it can beforehand).
+    res.off('close', h.onClientClose);
+    res.off('drain', h.onDrain);
+    throw err;
+  }
   return done;
 }
 

@@ -5,11 +5,11 @@
 // (a connection handed over after a GET, a chunked upload...). Everything
 // else under /v1 (GET /v1/models...) stays on the express router.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorBody, HttpError, toHttpError } from '../http/errors.js';
+import { HttpError } from '../http/errors.js';
 import { apiKeyGuard, hostGuard } from '../http/security.js';
 import type { WireOptions } from '../http/wire/server.js';
 import type { ClientResponse, RequestHeaders } from './client-response.js';
-import { handleInference, type GatewayDeps } from './handler.js';
+import { handleInference, refuseRequest, type GatewayDeps } from './handler.js';
 
 export type FastHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
@@ -32,18 +32,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const key = apiKeyGuard(deps.settings.apiKey);
   const limit = deps.settings.maxBodyBytes;
   const denied = (headers: RequestHeaders) => host(headers.get('host')) ?? key(headers.get('authorization'));
-  const fail = (res: ClientResponse, err: unknown) => {
-    const e = toHttpError(err);
-    if (e.status >= 500 && e.code === 'internal_error') deps.log.error({ err }, 'gateway request failed');
-    sendError(res, e);
-  };
-  const serve = async (headers: RequestHeaders, res: ClientResponse, route: string, body: Buffer, t0: number) => {
-    try {
-      await handleInference(deps, headers, res, route, body, t0);
-    } catch (err) {
-      fail(res, err);
-    }
-  };
+  const fail = (res: ClientResponse, err: unknown, t0: number) => refuseRequest(deps, res, err, t0);
+  const serve = (headers: RequestHeaders, res: ClientResponse, route: string, body: Buffer, t0: number) =>
+    void handleInference(deps, headers, res, route, body, t0);
   return {
     node(req, res) {
       const route = gatewayRoute(req.method, req.url ?? '');
@@ -52,11 +43,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const headers = nodeHeaders(req.headers);
       // Before the body: a refused client need not upload it (Node discards what is left).
       const refused = denied(headers);
-      if (refused) fail(res, refused);
+      if (refused) fail(res, refused, t0);
       else
         readBody(req, limit).then(
           (body) => serve(headers, res, route, body, t0),
-          (err: unknown) => fail(res, err),
+          // A client gone mid-body lands here too, as a 499 with nothing written.
+          (err: unknown) => fail(res, err, t0),
         );
       return true;
     },
@@ -66,8 +58,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       handle(req, res) {
         const t0 = performance.now();
         const refused = denied(req.headers);
-        if (refused) fail(res, refused);
-        else void serve(req.headers, res, gatewayRoute(req.method, req.url)!, req.body, t0);
+        if (refused) fail(res, refused, t0);
+        else serve(req.headers, res, gatewayRoute(req.method, req.url)!, req.body, t0);
       },
     },
   };
@@ -81,16 +73,6 @@ function nodeHeaders(h: IncomingMessage['headers']): RequestHeaders {
       return Array.isArray(v) ? v.join(', ') : v;
     },
   };
-}
-
-function sendError(res: ClientResponse, e: HttpError): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = JSON.stringify(errorBody(e, 'openai'));
-  res.writeHead(e.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...e.headers });
-  res.end(body);
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {

@@ -9,7 +9,9 @@ import type { Lease, RouteInfo, Supervisor } from '../supervisor/supervisor.js';
 import { parseKeepAlive } from './keep-alive.js';
 import { UNKNOWN_MODEL, type GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { ModelDirectory, ModelTarget } from './model-directory.js';
-import { forward } from './forward.js';
+import { answerError, CLIENT_CLOSED } from './answer-error.js';
+import { forward, type ForwardResult } from './forward.js';
+import { assertForwardablePath, forwardHeaders } from './forwardable.js';
 import { refreshAdapters } from './models.js';
 import { parseOpenAiBody, rewriteBody, type ParsedRequest } from './request-body.js';
 import { failedBeforeResponse } from './upstream.js';
@@ -37,6 +39,11 @@ export function unknownModel(model: string, names: string[]): HttpError {
   return new HttpError(404, 'model_not_found', `The model \`${model}\` does not exist. Available models: ${list}`, 'model');
 }
 
+/**
+ * Serves one POST /v1/* to its end, and never throws: the client gets an
+ * answer (or nothing, once it has gone), and the metrics count exactly the
+ * status it got, under the served model once the request names one.
+ */
 export async function handleInference(
   deps: GatewayDeps,
   headers: RequestHeaders,
@@ -45,6 +52,39 @@ export async function handleInference(
   raw: Buffer,
   t0: number,
 ): Promise<void> {
+  const label = { model: UNKNOWN_MODEL };
+  let status: number;
+  try {
+    status = await serveRequest(deps, headers, res, route, raw, t0, label);
+  } catch (err) {
+    status = answerError(deps.log, res, err);
+  }
+  record(deps, label.model, status, t0);
+}
+
+/** A request refused before its body was read (Host, API key, size), or whose client left mid-body. */
+export function refuseRequest(deps: GatewayDeps, res: ClientResponse, err: unknown, t0: number): void {
+  record(deps, UNKNOWN_MODEL, answerError(deps.log, res, err), t0);
+}
+
+function record(deps: GatewayDeps, model: string, status: number, t0: number): void {
+  if (status === CLIENT_CLOSED) deps.log.debug({ model }, 'the client closed the connection before its answer was complete');
+  deps.metrics.observeRequest({ model, status, durationS: (performance.now() - t0) / 1000 });
+}
+
+/** The status the client got; throws what it should get instead. `label.model` is set once a served model is named. */
+async function serveRequest(
+  deps: GatewayDeps,
+  headers: RequestHeaders,
+  res: ClientResponse,
+  route: string,
+  raw: Buffer,
+  t0: number,
+  label: { model: string },
+): Promise<number> {
+  // The client's own input first: nothing is woken or leased for a request that cannot go upstream.
+  assertForwardablePath(route);
+  const upstreamHeaders = forwardHeaders(headers);
   if (raw.length === 0) throw new HttpError(400, 'missing_body', 'expected a JSON request body');
   const parsed = parseOpenAiBody(raw);
   const keepAlive = parseKeepAlive(headers.get('x-berth-keep-alive'), 'header') ?? parseKeepAlive(parsed.json.keep_alive, 'body');
@@ -56,39 +96,27 @@ export async function handleInference(
     await refreshAdapters(deps.supervisor, deps.directory, deployments);
     target = deps.directory.resolve(parsed.model, deployments);
   }
-  if (!target) {
-    deps.metrics.observeRequest({ model: UNKNOWN_MODEL, status: 404, durationS: (performance.now() - t0) / 1000 });
-    throw unknownModel(parsed.model, deps.directory.names(deployments));
-  }
+  if (!target) throw unknownModel(parsed.model, deps.directory.names(deployments));
 
   const model = parsed.model;
-  deps.metrics.inFlight(model, 1);
-  let status = 0;
-  try {
-    // The requested target, then at most one fallback.
-    const fallbacks = fallbackTargets(deps, deployments, target);
-    let lastError: (Attempt & { kind: 'unavailable' }) | null = null;
-    for (let i = 0; i <= fallbacks.length; i++) {
-      const t: ModelTarget = i === 0 ? target : fallbacks[i - 1]!;
-      const fallbackName = i === 0 ? null : fallbacks[i - 1]!.requested;
-      const hasNext = i < fallbacks.length;
-      const attempt = await serveOn(deps, { headers, res, route, parsed, target: t, fallbackName, keepAlive, t0, hasNext });
-      if (attempt.kind === 'served') {
-        status = attempt.status;
-        if (fallbackName !== null) deps.metrics.fallback(model, fallbackName);
-        return;
-      }
-      lastError = attempt;
-      deps.log.warn({ model, deployment: t.deployment, err: attempt.error.message }, hasNext ? 'falling back' : 'request failed');
+  label.model = model;
+  // The requested target, then at most one fallback.
+  const fallbacks = fallbackTargets(deps, deployments, target);
+  let lastError: (Attempt & { kind: 'unavailable' }) | null = null;
+  for (let i = 0; i <= fallbacks.length; i++) {
+    if (i > 0 && res.destroyed) return CLIENT_CLOSED;
+    const t: ModelTarget = i === 0 ? target : fallbacks[i - 1]!;
+    const fallbackName = i === 0 ? null : fallbacks[i - 1]!.requested;
+    const hasNext = i < fallbacks.length;
+    const attempt = await serveOn(deps, { upstreamHeaders, res, route, parsed, target: t, fallbackName, keepAlive, t0, hasNext });
+    if (attempt.kind === 'served') {
+      if (fallbackName !== null) deps.metrics.fallback(model, fallbackName);
+      return attempt.status;
     }
-    const error = lastError?.error ?? new HttpError(503, 'model_not_ready', `${model} is not available`);
-    status = error.status;
-    throw error;
-  } finally {
-    if (status === 0) status = res.destroyed && !res.writableFinished ? 499 : res.statusCode;
-    deps.metrics.inFlight(model, -1);
-    deps.metrics.observeRequest({ model, status, durationS: (performance.now() - t0) / 1000 });
+    lastError = attempt;
+    deps.log.warn({ model, deployment: t.deployment, err: attempt.error.message }, hasNext ? 'falling back' : 'request failed');
   }
+  throw lastError?.error ?? new HttpError(503, 'model_not_ready', `${model} is not available`);
 }
 
 interface ChainTarget extends ModelTarget {
@@ -113,7 +141,8 @@ function fallbackTargets(deps: GatewayDeps, deployments: RouteInfo[], primary: M
 }
 
 interface ServeContext {
-  headers: RequestHeaders;
+  /** What goes to the engine, checked (see forwardable.ts). */
+  upstreamHeaders: Record<string, string>;
   res: ClientResponse;
   route: string;
   parsed: ParsedRequest;
@@ -134,9 +163,11 @@ async function serveOn(deps: GatewayDeps, ctx: ServeContext): Promise<Attempt> {
   for (;;) {
     let lease: Lease;
     try {
-      lease = (exclude === null ? deps.supervisor.tryAcquire(target.deployment) : null) ?? (await waitForLease(deps, target.deployment, res, exclude ?? NO_EXCLUSIONS));
+      lease =
+        (exclude === null ? deps.supervisor.tryAcquire(target.deployment) : null) ??
+        (await waitForLease(deps, parsed.model, target.deployment, res, exclude ?? NO_EXCLUSIONS));
     } catch (err) {
-      if (res.destroyed) return { kind: 'served', status: 499 };
+      if (res.destroyed) return { kind: 'served', status: CLIENT_CLOSED };
       const e = toHttpError(err);
       if (exclude !== null && e.code === 'no_other_replica') {
         return { kind: 'unavailable', error: new HttpError(502, 'engine_failed', `${target.deployment}: the engine closed the connection before answering`) };
@@ -146,24 +177,33 @@ async function serveOn(deps: GatewayDeps, ctx: ServeContext): Promise<Attempt> {
     }
     const replica = lease.replica;
     let firstToken = false;
-    const result = await forward(res, {
-      origin: replica.baseUrl,
-      path: '/v1' + ctx.route,
-      headers: forwardHeaders(ctx.headers),
-      body,
-      backend: target.backend,
-      stripInjectedUsage: injectUsage,
-      divert5xx: ctx.hasNext,
-      extraHeaders: { 'x-berth-served-by': target.deployment, 'x-berth-replica': replica.id },
-      onFirstToken() {
-        if (firstToken) return;
-        firstToken = true;
-        deps.metrics.observeFirstToken(parsed.model, (performance.now() - ctx.t0) / 1000);
-      },
-    });
+    let result: ForwardResult | undefined;
+    deps.metrics.inFlight(parsed.model, 1);
+    // The lease ends on every path, a throw included: a leaked one keeps the
+    // replica busy for good, so it never idles down and every stop waits out the drain.
+    try {
+      result = await forward(res, {
+        origin: replica.baseUrl,
+        path: '/v1' + ctx.route,
+        headers: ctx.upstreamHeaders,
+        body,
+        backend: target.backend,
+        stripInjectedUsage: injectUsage,
+        divert5xx: ctx.hasNext,
+        extraHeaders: { 'x-berth-served-by': target.deployment, 'x-berth-replica': replica.id },
+        onFirstToken() {
+          if (firstToken) return;
+          firstToken = true;
+          deps.metrics.observeFirstToken(parsed.model, (performance.now() - ctx.t0) / 1000);
+        },
+      });
+    } finally {
+      deps.metrics.inFlight(parsed.model, -1);
+      // A request's keep_alive counts only when the engine answered it.
+      lease.release(result?.kind === 'done' ? { keepAliveS: ctx.keepAlive } : undefined);
+    }
     if (result.kind === 'no-response') {
-      lease.release();
-      if (res.destroyed) return { kind: 'served', status: 499 };
+      if (res.destroyed) return { kind: 'served', status: CLIENT_CLOSED };
       if (failedBeforeResponse(result.error) && exclude === null) {
         // The engine died before answering: safe to try another replica once.
         exclude = new Set([replica.id]);
@@ -173,24 +213,26 @@ async function serveOn(deps: GatewayDeps, ctx: ServeContext): Promise<Attempt> {
       return { kind: 'unavailable', error: new HttpError(502, 'engine_failed', `${target.deployment}: ${result.error.message}`) };
     }
     if (result.kind === 'diverted') {
-      lease.release();
       return { kind: 'unavailable', error: new HttpError(502, 'engine_error', `${target.deployment} answered ${result.status}`) };
     }
-    lease.release({ keepAliveS: ctx.keepAlive });
     if (result.usage) deps.metrics.addTokens(parsed.model, result.usage.promptTokens, result.usage.completionTokens);
-    return { kind: 'served', status: result.broken && res.destroyed ? 499 : result.status };
+    return { kind: 'served', status: result.broken && res.destroyed ? CLIENT_CLOSED : result.status };
   }
 }
 
 /** The slow path: bounded by the wait limit and by the client staying connected. */
-async function waitForLease(deps: GatewayDeps, deployment: string, res: ClientResponse, exclude: ReadonlySet<string>): Promise<Lease> {
+async function waitForLease(deps: GatewayDeps, model: string, deployment: string, res: ClientResponse, exclude: ReadonlySet<string>): Promise<Lease> {
+  // The client may have left while the request was read or routed: its 'close' is past.
+  if (res.destroyed) throw new Error('client closed the connection');
   const wait = new AbortController();
   const onClose = () => wait.abort(new Error('client closed the connection'));
   res.once('close', onClose);
   const timer = setTimeout(() => wait.abort(new DOMException('wait limit reached', 'TimeoutError')), deps.settings.requestWaitMs);
+  deps.metrics.queued(model, 1);
   try {
     return await deps.supervisor.acquire(deployment, { signal: wait.signal, exclude });
   } finally {
+    deps.metrics.queued(model, -1);
     clearTimeout(timer);
     res.off('close', onClose);
   }
@@ -208,14 +250,4 @@ function buildBody(parsed: ParsedRequest, target: ModelTarget, fallbackName: str
     includeUsage: includeUsage || undefined,
     set: Object.keys(set).length ? set : undefined,
   });
-}
-
-function forwardHeaders(headers: RequestHeaders): Record<string, string> {
-  // The client's Authorization is Berth's key, never the engine's.
-  const h: Record<string, string> = { 'content-type': 'application/json' };
-  const accept = headers.get('accept');
-  if (accept !== undefined) h.accept = accept;
-  const id = headers.get('x-request-id');
-  if (id !== undefined) h['x-request-id'] = id;
-  return h;
 }

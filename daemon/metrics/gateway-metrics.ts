@@ -8,14 +8,15 @@
 //
 // Label cardinality is the caller's job and must stay bounded: `model` and
 // `to` are served names from the configuration, never raw request input. A
-// request for a name no deployment serves is recorded as model="unknown"
-// (UNKNOWN_MODEL), else a client looping over random names would grow the
-// registry, and every scrape, without limit.
+// request for a name no deployment serves, or refused before it named one
+// (bad path or body, API key, size, a client gone mid-body), is recorded as
+// model="unknown" (UNKNOWN_MODEL), else a client looping over random names
+// would grow the registry, and every scrape, without limit.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { REPLICA_STATES } from '../contract/api.js';
 import type { DurationSummary, GatewayStatsSnapshot, LatencySummary } from '../contract/stats.js';
 
-/** The `model` label value for requests naming no served model. */
+/** The `model` label value for requests naming no served model (or none at all). */
 export const UNKNOWN_MODEL = 'unknown';
 
 /** One row of the replica census; rows with the same deployment and state add up. */
@@ -94,7 +95,7 @@ export class GatewayMetrics {
     const byModelStatus = this.byModelStatus;
     this.requests = new Counter({
       name: 'berth_requests_total',
-      help: 'Requests answered by the gateway, by served model and HTTP status.',
+      help: 'Requests answered by the gateway, by served model and the HTTP status the client got (499: it left first).',
       labelNames: ['model', 'status'],
       registers,
       collect() {

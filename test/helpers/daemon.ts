@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadSettings, type Settings, type SettingsInput } from '../../daemon/config/settings.js';
 import type { BerthEvent, DeploymentStatus } from '../../daemon/contract/api.js';
 import { startDaemon, type RunningDaemon } from '../../daemon/main.js';
@@ -44,7 +44,9 @@ export function testEnv(home: string, machine: string, extra: Record<string, str
   };
 }
 
-export async function startTestDaemon(opts: { machine?: string; home?: string; settings?: Partial<SettingsInput>; env?: Record<string, string> } = {}): Promise<TestDaemon> {
+export async function startTestDaemon(
+  opts: { machine?: string; home?: string; settings?: Partial<SettingsInput>; env?: Record<string, string>; /** To read what the daemon logs. */ log?: Logger } = {},
+): Promise<TestDaemon> {
   const home = opts.home ?? tempHome();
   const env = testEnv(home, opts.machine ?? 'h100x8', opts.env);
   // The fake nvidia-smi is a child of this process and reads its machine from our env.
@@ -53,7 +55,7 @@ export async function startTestDaemon(opts: { machine?: string; home?: string; s
     env,
     overrides: { port: 0, enginePortBase: randomPortBase(), readinessIntervalMs: 100, stopGraceMs: 3000, ...opts.settings },
   });
-  const daemon = await startDaemon(settings, { log: pino({ level: process.env.BERTH_TEST_LOG ?? 'silent' }), env });
+  const daemon = await startDaemon(settings, { log: opts.log ?? pino({ level: process.env.BERTH_TEST_LOG ?? 'silent' }), env });
   return {
     ...daemon,
     home,
