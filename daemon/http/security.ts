@@ -1,6 +1,10 @@
 // Loopback by default; anything that listens beyond loopback needs an API key.
 // The Host check stops DNS rebinding: a web page on evil.example resolving to
-// 127.0.0.1 still sends `Host: evil.example`, which we refuse.
+// 127.0.0.1 still sends `Host: evil.example`, which we refuse. The Origin
+// check stops the page itself: a browser sends some cross-origin POSTs
+// (text/plain) with no preflight, so without it any site the user visits
+// could start, evict and load models. Each check is a plain predicate too, so
+// every door (express, the gateway's Node and wire doors) runs the same one.
 import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { originPolicy } from '../config/origins.js';
