@@ -108,8 +108,11 @@ describe('browser origins', () => {
       origin: 'http://localhost:3000',
       'access-control-request-method': 'POST',
       'access-control-request-headers': 'authorization, content-type, x-stainless-os, x-berth-keep-alive',
+      // Chromium asks this of a loopback server before a page may reach it.
+      'access-control-request-private-network': 'true',
     }, '');
     assert.equal(res.status, 204);
+    assert.equal(res.headers['access-control-allow-private-network'], 'true');
     assert.equal(res.headers['access-control-allow-origin'], 'http://localhost:3000');
     assert.match(String(res.headers['access-control-allow-methods']), /\bPOST\b/);
     assert.equal(res.headers['access-control-allow-headers'], 'authorization, content-type, x-stainless-os, x-berth-keep-alive');
