@@ -7,7 +7,7 @@ import { apiRouter, type ApiDeps } from './api/router.js';
 import { gatewayRouter } from './gateway/router.js';
 import type { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { ModelDirectory } from './gateway/model-directory.js';
-import { apiKeyCheck, hostCheck, originCheck } from './http/security.js';
+import { apiKeyCheck, browserCheck, hostCheck } from './http/security.js';
 import { errorMiddleware, notFound } from './http/errors.js';
 
 export interface ServerDeps extends ApiDeps {
@@ -33,9 +33,13 @@ function createApp(deps: ServerDeps, directory: ModelDirectory): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Every door checks in this order, before a body is read: Host (DNS
+  // rebinding), Origin (a web page the user visits), then the API key (which a
+  // browser's preflight never carries, so preflights are answered in between).
   app.use(hostCheck(deps.settings));
+  app.use(browserCheck(deps.settings));
   const auth = apiKeyCheck(deps.settings.apiKey);
-  app.use('/api', originCheck(deps.settings), auth);
+  app.use('/api', auth);
   app.use('/api/v1', apiRouter(deps));
   app.use('/v1', gatewayRouter({ ...deps, directory }));
   app.get('/metrics', auth, async (_req, res) => {

@@ -3,9 +3,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { originPatternError } from './origins.js';
 import { defaultHome } from './paths.js';
 
 const port = z.number().int().min(1).max(65535);
+
+const originPattern = z.string().superRefine((entry, ctx) => {
+  const why = originPatternError(entry);
+  if (why) ctx.addIssue({ code: 'custom', message: why });
+});
 
 export const settingsSchema = z
   .object({
@@ -16,6 +22,11 @@ export const settingsSchema = z
     apiKey: z.string().min(1).nullable().default(null),
     /** Extra Host header names accepted besides loopback (DNS-rebinding guard). */
     allowedHosts: z.array(z.string().min(1)).default([]),
+    /**
+     * Browser origins allowed besides the defaults (loopback pages and the
+     * daemon's own UI; see config/origins.ts): `*` wildcards, `*` alone for any.
+     */
+    allowedOrigins: z.array(originPattern).default([]),
     nvidiaSmi: z.string().min(1).default('nvidia-smi'),
     vllmPython: z.string().min(1).default('python3'),
     sglangPython: z.string().min(1).default('python3'),
@@ -59,12 +70,23 @@ function intFromEnv(name: string, value: string): number {
   return Number(value);
 }
 
+/** BERTH_ORIGINS: comma-separated origin patterns, as Ollama's OLLAMA_ORIGINS. */
+function originsFromEnv(value: string): string[] {
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const e of entries) {
+    const why = originPatternError(e);
+    if (why) throw new SettingsError('BERTH_ORIGINS', why);
+  }
+  return entries;
+}
+
 /** The environment variables Berth reads, mapped onto settings fields. */
 function fromEnv(env: NodeJS.ProcessEnv): Partial<SettingsInput> {
   const out: Partial<SettingsInput> = {};
   if (env.BERTH_HOST) out.host = env.BERTH_HOST;
   if (env.BERTH_PORT) out.port = intFromEnv('BERTH_PORT', env.BERTH_PORT);
   if (env.BERTH_API_KEY) out.apiKey = env.BERTH_API_KEY;
+  if (env.BERTH_ORIGINS) out.allowedOrigins = originsFromEnv(env.BERTH_ORIGINS);
   if (env.BERTH_NVIDIA_SMI) out.nvidiaSmi = env.BERTH_NVIDIA_SMI;
   if (env.BERTH_VLLM_PYTHON) out.vllmPython = env.BERTH_VLLM_PYTHON;
   if (env.BERTH_SGLANG_PYTHON) out.sglangPython = env.BERTH_SGLANG_PYTHON;

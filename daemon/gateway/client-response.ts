@@ -8,6 +8,8 @@ export interface ClientResponse {
   readonly destroyed: boolean;
   /** end() has run: the whole response is written. */
   readonly writableFinished: boolean;
+  /** A field for the head to come (CORS fields for a browser's request). */
+  setHeader(name: string, value: string): unknown;
   writeHead(status: number, headers: Record<string, string | number | string[]>): unknown;
   /**
    * The wire path's cheaper writeHead: end-to-end field lines as received

@@ -6,7 +6,7 @@
 // else under /v1 (GET /v1/models...) stays on the express router.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError } from '../http/errors.js';
-import { apiKeyGuard, hostGuard } from '../http/security.js';
+import { allowOrigin, apiKeyGuard, hostGuard, originGuard } from '../http/security.js';
 import type { WireOptions } from '../http/wire/server.js';
 import type { ClientResponse, RequestHeaders } from './client-response.js';
 import { handleInference, refuseRequest, type GatewayDeps } from './handler.js';
@@ -17,7 +17,7 @@ export interface Gateway {
   /** For Node's server: true when the request was the gateway's and is being served. */
   node: FastHandler;
   /** For the wire path. */
-  wire: Pick<WireOptions, 'accepts' | 'handle'>;
+  wire: Pick<WireOptions, 'accepts' | 'admit' | 'handle'>;
 }
 
 /** The route under /v1 of a POST the gateway serves, or null. */
@@ -29,9 +29,21 @@ function gatewayRoute(method: string | undefined, url: string): string | null {
 
 export function createGateway(deps: GatewayDeps): Gateway {
   const host = hostGuard(deps.settings);
+  const origins = originGuard(deps.settings);
   const key = apiKeyGuard(deps.settings.apiKey);
   const limit = deps.settings.maxBodyBytes;
-  const denied = (headers: RequestHeaders) => host(headers.get('host')) ?? key(headers.get('authorization'));
+  // Every request is checked before its body is read, in express's order:
+  // Host, Origin, then the API key. A refusal by the first two is for a page
+  // we do not serve; past them, an Origin is an allowed one and gets its CORS
+  // fields on whatever answer follows, a 401 included, so a page can read it.
+  const foreign = (headers: RequestHeaders): HttpError | null => {
+    const h = headers.get('host');
+    return host(h) ?? origins(headers.get('origin'), h);
+  };
+  const cors = (headers: RequestHeaders, res: ClientResponse) => {
+    const origin = headers.get('origin');
+    if (origin !== undefined) allowOrigin(res, origin);
+  };
   const fail = (res: ClientResponse, err: unknown, t0: number) => refuseRequest(deps, res, err, t0);
   const serve = (headers: RequestHeaders, res: ClientResponse, route: string, body: Buffer, t0: number) =>
     void handleInference(deps, headers, res, route, body, t0);
@@ -42,7 +54,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const t0 = performance.now();
       const headers = nodeHeaders(req.headers);
       // Before the body: a refused client need not upload it (Node discards what is left).
-      const refused = denied(headers);
+      let refused = foreign(headers);
+      if (!refused) {
+        cors(headers, res);
+        refused = key(headers.get('authorization'));
+      }
       if (refused) fail(res, refused, t0);
       else
         readBody(req, limit).then(
@@ -55,11 +71,22 @@ export function createGateway(deps: GatewayDeps): Gateway {
     wire: {
       // Over the limit goes to Node's path, which answers 413 and drains the upload.
       accepts: (method, url, length) => length <= limit && gatewayRoute(method, url) !== null,
+      admit(_method, _url, headers) {
+        // No response exists yet: the refusal is written on the one the wire path makes for it.
+        const refused = foreign(headers);
+        if (refused) return (res) => fail(res, refused, performance.now());
+        const badKey = key(headers.get('authorization'));
+        if (!badKey) return null;
+        return (res) => {
+          cors(headers, res);
+          fail(res, badKey, performance.now());
+        };
+      },
+      // Only admitted requests get here: an Origin they carry is an allowed one.
       handle(req, res) {
         const t0 = performance.now();
-        const refused = denied(req.headers);
-        if (refused) fail(res, refused, t0);
-        else serve(req.headers, res, gatewayRoute(req.method, req.url)!, req.body, t0);
+        cors(req.headers, res);
+        serve(req.headers, res, gatewayRoute(req.method, req.url)!, req.body, t0);
       },
     },
   };

@@ -1,8 +1,13 @@
 // Loopback by default; anything that listens beyond loopback needs an API key.
 // The Host check stops DNS rebinding: a web page on evil.example resolving to
-// 127.0.0.1 still sends `Host: evil.example`, which we refuse.
+// 127.0.0.1 still sends `Host: evil.example`, which we refuse. The Origin
+// check stops the page itself: a browser sends some cross-origin POSTs
+// (text/plain) with no preflight, so without it any site the user visits
+// could start, evict and load models. Each check is a plain predicate too, so
+// every door (express, the gateway's Node and wire doors) runs the same one.
 import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { originPolicy } from '../config/origins.js';
 import { isLoopbackHost, type Settings } from '../config/settings.js';
 import { HttpError } from './errors.js';
 
@@ -59,21 +64,84 @@ export function apiKeyCheck(apiKey: string | null): RequestHandler {
   return (req, _res, next) => next(guard(req.headers.authorization) ?? undefined);
 }
 
-/** Browsers attach Origin; only the daemon's own UI may drive the management API. */
-export function originCheck(settings: Pick<Settings, 'host' | 'port' | 'allowedHosts'>): RequestHandler {
-  return (req, _res, next) => {
+/**
+ * The Origin check as a plain predicate, for every door; null when allowed.
+ * No Origin (curl, SDKs, the CLI) is not a browser and passes. A request
+ * whose Origin is the very host it was sent to is same-origin (the Host check
+ * has already vouched for that host), whatever the configured port.
+ */
+export function originGuard(
+  settings: Pick<Settings, 'host' | 'port' | 'allowedHosts' | 'allowedOrigins'>,
+): (origin: string | undefined, hostHeader: string | undefined) => HttpError | null {
+  const allowed = originPolicy(settings);
+  return (origin, host) => {
+    if (origin === undefined) return null;
+    if (allowed(origin)) return null;
+    if (host && (origin === `http://${host}` || origin === `https://${host}`)) return null;
+    return new HttpError(
+      403,
+      'forbidden_origin',
+      `Origin "${origin}" is not allowed; add it to allowedOrigins in settings.json or BERTH_ORIGINS`,
+    );
+  };
+}
+
+// Berth's own headers and Retry-After, which a browser hides from scripts unless listed.
+const EXPOSED = 'x-berth-served-by, x-berth-replica, x-request-id, retry-after';
+const METHODS = 'GET, POST, PATCH, DELETE, OPTIONS';
+// Short enough that a changed allowedOrigins reaches browsers soon; Chromium caps it at 2 h anyway.
+const PREFLIGHT_MAX_AGE_S = '600';
+// Request header names a preflight may ask for: what the OpenAI SDKs send is
+// open-ended (x-stainless-*, openai-beta...), so any well-formed name is
+// granted, up to a bound; the API key is still checked on the real request.
+const MAX_REQUESTED_HEADERS = 64;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+
+/**
+ * The CORS fields on a response to an allowed Origin. Both gateway doors and
+ * express call it through setHeader (Node's response and the wire path's),
+ * only when the request carried an Origin, so other requests pay nothing.
+ */
+export function allowOrigin(res: { setHeader(name: string, value: string): unknown }, origin: string): void {
+  res.setHeader('access-control-allow-origin', origin);
+  res.setHeader('vary', 'Origin');
+  res.setHeader('access-control-expose-headers', EXPOSED);
+}
+
+/** The headers a preflight asked for that we grant: well-formed names, lower-cased, bounded. */
+export function grantedHeaders(requested: string | undefined): string {
+  if (!requested) return '';
+  const names = requested
+    .split(',')
+    .map((n) => n.trim().toLowerCase())
+    .filter((n) => HEADER_NAME.test(n));
+  return names.slice(0, MAX_REQUESTED_HEADERS).join(', ');
+}
+
+/**
+ * Express's door: refuses a foreign Origin (403 in the route's envelope, via
+ * the error middleware), adds CORS fields for an allowed one, and answers its
+ * preflights itself, before any API-key check (browsers never send credentials
+ * on a preflight) and before any body is read.
+ */
+export function browserCheck(settings: Pick<Settings, 'host' | 'port' | 'allowedHosts' | 'allowedOrigins'>): RequestHandler {
+  const guard = originGuard(settings);
+  return (req, res, next) => {
     const origin = req.headers.origin;
-    if (!origin) return next();
-    let url: URL;
-    try {
-      url = new URL(origin);
-    } catch {
-      return next(new HttpError(403, 'forbidden_origin', `Origin "${origin}" is not allowed`));
-    }
-    const name = url.hostname.toLowerCase();
-    const sameHost = isLoopbackHost(name) || settings.allowedHosts.includes(name) || name === settings.host;
-    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-    if (sameHost && port === String(settings.port)) return next();
-    next(new HttpError(403, 'forbidden_origin', `Origin "${origin}" is not allowed`));
+    if (origin === undefined) return next();
+    const refused = guard(origin, req.headers.host);
+    if (refused) return next(refused);
+    allowOrigin(res, origin);
+    const method = req.headers['access-control-request-method'];
+    if (req.method !== 'OPTIONS' || method === undefined) return next();
+    res.setHeader('vary', 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers');
+    res.setHeader('access-control-allow-methods', METHODS);
+    const headers = grantedHeaders(req.headers['access-control-request-headers']);
+    if (headers) res.setHeader('access-control-allow-headers', headers);
+    // Chromium's Private Network Access: a public page asking for a loopback
+    // daemon needs this answer too; the Origin is already one the user allowed.
+    if (req.headers['access-control-request-private-network'] === 'true') res.setHeader('access-control-allow-private-network', 'true');
+    res.setHeader('access-control-max-age', PREFLIGHT_MAX_AGE_S);
+    res.status(204).end();
   };
 }

@@ -5,16 +5,17 @@ import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { pino } from 'pino';
 import { errorMiddleware } from '../../daemon/http/errors.js';
-import { apiKeyCheck, hostCheck, originCheck } from '../../daemon/http/security.js';
+import { apiKeyCheck, browserCheck, grantedHeaders, hostCheck } from '../../daemon/http/security.js';
 
 describe('HTTP guards', () => {
   let url = '';
   let close = () => {};
   before(async () => {
     const app = express();
-    const settings = { host: '127.0.0.1', port: 0, allowedHosts: ['berth.lan'] };
+    const settings = { host: '127.0.0.1', port: 0, allowedHosts: ['berth.lan'], allowedOrigins: ['https://*.example.com'] };
     app.use(hostCheck(settings));
-    app.use('/api', (req, res, next) => originCheck({ ...settings, port: Number(req.socket.localPort) })(req, res, next), apiKeyCheck('s3cret'));
+    app.use(browserCheck(settings));
+    app.use('/api', apiKeyCheck('s3cret'));
     app.get('/api/x', (_req, res) => void res.json({ ok: true }));
     app.use(errorMiddleware('berth', pino({ level: 'silent' })));
     const srv = app.listen(0, '127.0.0.1');
@@ -52,5 +53,21 @@ describe('HTTP guards', () => {
     const res = await get({ origin: 'http://evil.example', authorization: 'Bearer s3cret' });
     assert.equal(res.status, 403);
     assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'forbidden_origin');
+  });
+  it('accepts a same-origin page under an allowed Host, and a configured wildcard origin', async () => {
+    assert.equal((await get({ host: 'berth.lan:9999', origin: 'http://berth.lan:9999', authorization: 'Bearer s3cret' })).status, 200);
+    assert.equal((await get({ origin: 'https://app.example.com', authorization: 'Bearer s3cret' })).status, 200);
+    assert.equal((await get({ host: 'berth.lan:9999', origin: 'http://berth.lan:1234', authorization: 'Bearer s3cret' })).status, 403);
+  });
+});
+
+describe('preflight headers granted', () => {
+  it('echoes well-formed names, lower-cased, and drops the rest', () => {
+    assert.equal(grantedHeaders(undefined), '');
+    assert.equal(
+      grantedHeaders('Authorization, content-type,X-Stainless-OS , x-berth-keep-alive, bad name, (x)'),
+      'authorization, content-type, x-stainless-os, x-berth-keep-alive',
+    );
+    assert.equal(grantedHeaders(Array.from({ length: 100 }, (_, i) => `x-h${i}`).join(',')).split(', ').length, 64);
   });
 });

@@ -49,6 +49,8 @@ export class WireResponse {
   writableFinished = false;
   destroyed = false;
   private head: string | null = null;
+  /** Field lines set before writeHead (setHeader), as wire text. */
+  private preset = '';
   private chunked = false;
   private closed = false;
   // Not an EventEmitter: a response has at most a few listeners, and this
@@ -113,6 +115,18 @@ export class WireResponse {
     if (now) for (const fn of now) fn();
   }
 
+  /**
+   * A field for this response's head, set before writeHead, as Node's
+   * setHeader (the gateway adds CORS fields this way on both doors). The
+   * caller vouches for the name and value (no CR or LF); a name given again
+   * is sent twice, unlike Node's, which replaces it.
+   */
+  setHeader(name: string, value: string): this {
+    if (this.headersSent) throw new Error('setHeader after writeHead');
+    this.preset += `${name}: ${value}${CRLF}`;
+    return this;
+  }
+
   writeHead(status: number, headers: OutgoingHeaders = {}): this {
     let fields = '';
     let length = false;
@@ -137,7 +151,7 @@ export class WireResponse {
     if (this.headersSent) throw new Error('writeHead called twice');
     this.statusCode = status;
     this.headersSent = true;
-    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}${CRLF}${fields}`;
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}${CRLF}${this.preset}${fields}`;
     if (!hasDate) head += `date: ${httpDate()}${CRLF}`;
     const bodiless = status === 204 || status === 304 || status < 200;
     if (!hasContentLength && !bodiless) {

@@ -22,6 +22,15 @@ export interface WireRequest {
 export interface WireOptions {
   /** Whether the wire path serves this request; asked before its body is read. */
   accepts(method: string, url: string, contentLength: number): boolean;
+  /**
+   * Asked right after the head of a request the wire path accepts, before its
+   * body is read: null admits it (on to handle()); a function refuses it and
+   * writes the refusal on the response it is given, at once. The body is never
+   * buffered; if it has not all arrived, the connection closes after the
+   * refusal rather than wait for it.
+   */
+  admit?(method: string, url: string, headers: HeaderLookup): ((res: WireResponse) => void) | null;
+  /** Serves an admitted request. */
   handle(req: WireRequest, res: WireResponse): void;
   /** Idle time before a kept-alive connection is closed (Node's keepAliveTimeout). */
   keepAliveTimeoutMs: number;
@@ -162,6 +171,8 @@ class WireConnection {
     if (!parsed || parsed.needsFullParser || parsed.contentLength < 0 || !this.opts.accepts(parsed.method, parsed.target, parsed.contentLength)) {
       return this.giveUp();
     }
+    const refusal = this.opts.admit?.(parsed.method, parsed.target, parsed);
+    if (refusal) return this.refuse(refusal, buf, end + 4 + parsed.contentLength, parsed.close);
     this.head = { method: parsed.method, url: parsed.target, headers: parsed, length: parsed.contentLength, close: parsed.close, bodyAt: end + 4 };
     // A slow upload is the same to us as a slow request: the idle timer keeps running until the body is in.
     return true;
@@ -187,6 +198,39 @@ class WireConnection {
     // Pipelined requests wait for the response before them; not on this stack.
     if (this.pendingBytes > 0) setImmediate(() => this.advance());
   };
+
+  /**
+   * Answers a refused head without reading its body. A body already here (a
+   * small request arrives whole) is skipped and the connection carries on, as
+   * with Node's parser. A body still to come is not waited for: the answer
+   * says Connection: close, and what the client still sends is dropped as it
+   * comes; closing at once would reset the connection, which can lose the
+   * answer on its way. Bytes past the declared body would be a next request
+   * we will not serve, and end the connection.
+   */
+  private refuse(answer: (res: WireResponse) => void, buf: Buffer, bodyEnd: number, close: boolean): false {
+    if (buf.length >= bodyEnd) {
+      const rest = buf.subarray(bodyEnd);
+      this.pending = rest.length ? [rest] : [];
+      this.pendingBytes = rest.length;
+      const res = new WireResponse(this.socket, !close, this.keepAliveS, this.done);
+      this.active = res;
+      answer(res);
+      return false;
+    }
+    this.handedOff = true;
+    this.pending = [];
+    this.pendingBytes = 0;
+    const socket = this.socket;
+    let left = bodyEnd - buf.length;
+    socket.off('data', this.onData);
+    socket.on('data', (d: Buffer) => {
+      left -= d.length;
+      if (left < 0) socket.destroy();
+    });
+    answer(new WireResponse(socket, false, this.keepAliveS, () => socket.end()));
+    return false;
+  }
 
   /** Node's parser takes the connection from here, starting with the bytes we hold. */
   private giveUp(): false {
