@@ -6,7 +6,7 @@
 // else under /v1 (GET /v1/models...) stays on the express router.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorBody, HttpError, toHttpError } from '../http/errors.js';
-import { apiKeyGuard, hostGuard } from '../http/security.js';
+import { apiKeyGuard, duplicateHost, hostGuard } from '../http/security.js';
 import type { WireOptions } from '../http/wire/server.js';
 import type { ClientResponse, RequestHeaders } from './client-response.js';
 import { handleInference, type GatewayDeps } from './handler.js';
@@ -51,7 +51,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const t0 = performance.now();
       const headers = nodeHeaders(req.headers);
       // Before the body: a refused client need not upload it (Node discards what is left).
-      const refused = denied(headers);
+      const refused = duplicateHost(req.rawHeaders) ?? denied(headers);
       if (refused) fail(res, refused);
       else
         readBody(req, limit).then(
