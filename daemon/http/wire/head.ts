@@ -311,17 +311,24 @@ const NODE_SPECIAL = new Set([
   'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization',
   'referer', 'retry-after', 'server', 'set-cookie', 'user-agent',
 ]);
-const SPECIAL_LENGTHS = new Set([...NODE_SPECIAL].map((n) => n.length));
+/** NODE_SPECIAL by name length, each name with its bit: a head is checked without a lower-cased copy of any name. */
+const SPECIAL_BY_LENGTH: [name: string, bit: number][][] = [];
+[...NODE_SPECIAL].forEach((name, i) => (SPECIAL_BY_LENGTH[name.length] ??= []).push([name, 1 << i]));
 
 /** Whether a field Node reads differently when repeated comes more than once. */
 function repeatsSpecial(text: string, spans: number[]): boolean {
-  let seen: string[] | null = null;
+  let seen = 0;
   for (let i = 0; i < spans.length; i += 4) {
-    if (!SPECIAL_LENGTHS.has(spans[i + 1]! - spans[i]!)) continue;
-    const name = text.slice(spans[i], spans[i + 1]).toLowerCase();
-    if (!NODE_SPECIAL.has(name)) continue;
-    if (seen?.includes(name)) return true;
-    (seen ??= []).push(name);
+    const from = spans[i]!;
+    const to = spans[i + 1]!;
+    const candidates = SPECIAL_BY_LENGTH[to - from];
+    if (candidates === undefined) continue;
+    for (const [name, bit] of candidates) {
+      if (!nameIs(text, from, to, name)) continue;
+      if (seen & bit) return true;
+      seen |= bit;
+      break;
+    }
   }
   return false;
 }
