@@ -140,6 +140,29 @@ describe('wire-path deadlines match Node server', () => {
     assert.equal(r.wireFixture.handled(), 0);
   });
 
+  it('a client that half-closes mid-head gets 400 and a close', async () => {
+    const r = await both(async (f) => {
+      const c = client(f.port);
+      c.socket.end(HEAD);
+      await c.closed;
+      return c.text();
+    });
+    assert.equal(r.wire, 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    assert.equal(r.wire, r.node);
+  });
+
+  it('a client that half-closes after a whole request still gets its answer', async () => {
+    const r = await both(async (f) => {
+      const c = client(f.port);
+      c.socket.end(`${HEAD}Content-Length: 2\r\n\r\n{}`);
+      await c.closed;
+      // Header names differ in case between the paths; that carries no meaning.
+      return c.text().replace(/\r\ndate: [^\r]*/i, '').toLowerCase();
+    });
+    assert.match(r.wire, /^http\/1\.1 200 ok\r\n[\s\S]*\r\n\r\nok$/);
+    assert.equal(r.wire, r.node);
+  });
+
   it('a cut connection is gone on the server too', async () => {
     const f = await start(true);
     const c = client(f.port);

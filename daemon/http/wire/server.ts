@@ -153,9 +153,14 @@ class WireConnection {
   // does by default, a client's FIN aborts whatever it had in flight, and a
   // request cut short is a 400 (Node's parser fails on the early EOF).
   private readonly onEnd = () => {
-    if (!this.active && this.messageStart >= 0 && this.socket.writable) this.socket.write(BAD_REQUEST);
+    if (this.active) {
+      this.socket.destroy();
+      return;
+    }
+    if (this.messageStart >= 0 && this.socket.writable) this.socket.write(BAD_REQUEST);
     this.release();
-    this.socket.destroy();
+    // Not destroy: a response finished just before may still be on its way out.
+    this.socket.end();
   };
   private readonly onError = () => {};
   // One idle timer for the connection's life, refreshed by Node on every read
