@@ -6,7 +6,7 @@
 // else under /v1 (GET /v1/models...) stays on the express router.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError } from '../http/errors.js';
-import { allowOrigin, apiKeyGuard, hostGuard, originGuard } from '../http/security.js';
+import { allowOrigin, apiKeyGuard, duplicateHost, hostGuard, originGuard } from '../http/security.js';
 import type { WireOptions } from '../http/wire/server.js';
 import type { ClientResponse, RequestHeaders } from './client-response.js';
 import { handleInference, refuseRequest, type GatewayDeps } from './handler.js';
@@ -54,7 +54,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const t0 = performance.now();
       const headers = nodeHeaders(req.headers);
       // Before the body: a refused client need not upload it (Node discards what is left).
-      let refused = foreign(headers);
+      let refused = duplicateHost(req.rawHeaders) ?? foreign(headers);
       if (!refused) {
         cors(headers, res);
         refused = key(headers.get('authorization'));

@@ -9,7 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { originPolicy } from '../config/origins.js';
 import { isLoopbackHost, type Settings } from '../config/settings.js';
-import { HttpError } from './errors.js';
+import { badRequest, HttpError } from './errors.js';
 
 export function assertSafeBind(settings: Pick<Settings, 'host' | 'apiKey'>): void {
   if (!isLoopbackHost(settings.host) && !settings.apiKey) {
@@ -38,9 +38,19 @@ export function hostGuard(settings: Pick<Settings, 'host' | 'allowedHosts'>): (h
   };
 }
 
+/**
+ * RFC 9112 §3.2: a request with more than one Host is a 400. Node's parser
+ * accepts it and keeps only the first in req.headers, so count rawHeaders.
+ */
+export function duplicateHost(rawHeaders: readonly string[]): HttpError | null {
+  let hosts = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === 4 && rawHeaders[i]!.toLowerCase() === 'host') hosts++;
+  return hosts > 1 ? badRequest('more than one Host header', 'host') : null;
+}
+
 export function hostCheck(settings: Pick<Settings, 'host' | 'allowedHosts'>): RequestHandler {
   const guard = hostGuard(settings);
-  return (req, _res, next) => next(guard(req.headers.host) ?? undefined);
+  return (req, _res, next) => next(duplicateHost(req.rawHeaders) ?? guard(req.headers.host) ?? undefined);
 }
 
 function sameSecret(a: string, b: string): boolean {

@@ -641,6 +641,59 @@ describe('gateway on the wire', () => {
         w.write(postChat('m', { headers: [['X-Big', 'a'.repeat(20_000)]] }));
         await refused(w, 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n');
       }));
+
+    // Cases a fuzzer found (issue 14): each went through to a 500, a dropped
+    // query, a 65 s silent wait or a forwarded request where Node says 400.
+    const chat = (target: string) => postChat('m').toString('latin1').replace('/v1/chat/completions', target);
+    for (const [what, bytes] of [
+      ['a byte 0xff ending the path', chat('/v1/chat/completions\xff')],
+      ['a tab in the path', chat('/v1/chat\t/completions')],
+      ['a byte 0x80 in the query', chat('/v1/chat/completions?q=\x80')],
+      ['a tab in the query', chat('/v1/chat/completions?q=\t')],
+      ['a repeated equal Content-Length', request('POST', '/v1/chat/completions', { headers: [JSON_CT, ['Content-Length', '2'], ['Content-Length', '2']], body: '{}', noLength: true }).toString('latin1')],
+      ['a Content-Length list of equal values', request('POST', '/v1/chat/completions', { headers: [JSON_CT, ['Content-Length', '2, 2']], body: '{}', noLength: true }).toString('latin1')],
+      ['a tab inside the Content-Length value', request('POST', '/v1/chat/completions', { headers: [JSON_CT, ['Content-Length', '2\t']], body: '{}', noLength: true }).toString('latin1')],
+    ] as const) {
+      it(`${what} gets Node's bare 400, never a 500, and the next connection is served`, async () => {
+        await withWire(async (w) => {
+          w.write(Buffer.from(bytes, 'latin1'));
+          await refused(w);
+        });
+        await withWire(async (w) => {
+          w.write(postChat('m'));
+          assertCompletion(await w.readResponse(), 'm');
+        });
+      });
+    }
+
+    // No CRLF CRLF ever comes: the 400 must not wait for one (w.closed() allows 2 s, the old wait was 65 s).
+    for (const [what, bytes] of [
+      ['bare CR line endings', 'POST /v1/chat/completions HTTP/1.1\rHost: 127.0.0.1\rContent-Length: 2\r\r{}'],
+      ['\\r\\r\\n after the request line', 'POST /v1/chat/completions HTTP/1.1\r\r\nHost: 127.0.0.1\r\n'],
+      ['a stray control byte in a field', 'POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\x01\r\n'],
+      ['a line without a colon', 'POST /v1/chat/completions HTTP/1.1\r\nHost 127.0.0.1\r\n'],
+    ] as const) {
+      it(`a head with ${what}, never ended, gets the 400 at once`, () =>
+        withWire(async (w) => {
+          w.write(Buffer.from(bytes, 'latin1'));
+          await refused(w);
+        }));
+    }
+
+    it('two Host fields get a 400 in OpenAI\'s shape, not a forwarded request', () =>
+      withWire(async (w) => {
+        w.write(postChat('m', { headers: [['Host', 'evil.example']] }));
+        const e = assertOpenAiError(await w.readResponse(), 400, 'invalid_request');
+        assert.equal(e.param, 'host');
+      }));
+
+    it('two Host fields on the management API get a 400 too', () =>
+      withWire(async (w) => {
+        w.write(request('GET', '/api/v1/deployments', { headers: [['Host', '127.0.0.1']] }));
+        const r = await w.readResponse();
+        assert.equal(r.status, 400, r.text);
+        assert.match(r.text, /Host/);
+      }));
   });
 
   describe('answers the fast path writes itself', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRequestHead, parseResponseHead } from '../../daemon/http/wire/head.js';
+import { MAX_REQUEST_FIELDS, parseRequestHead, parseResponseHead, RequestHeadScanner, ScanResult } from '../../daemon/http/wire/head.js';
 
 /** A head as the server hands it over: lines joined by CRLF, without the final CRLF CRLF. */
 const head = (...lines: string[]): string => lines.join('\r\n');
@@ -60,9 +60,15 @@ describe('parseRequestHead', () => {
     });
   }
 
-  it('accepts an identical repeated Content-Length', () => {
-    assert.equal(parseRequestHead(head('POST / HTTP/1.1', 'Host: a', 'Content-Length: 7', 'Content-Length: 7'))?.contentLength, 7);
-    assert.equal(parseRequestHead(head('POST / HTTP/1.1', 'Host: a', 'Content-Length: 7, 7'))?.contentLength, 7);
+  it('reads Content-Length as llhttp does: OWS before, spaces after, leading zeros', () => {
+    assert.equal(parseRequestHead(head('POST / HTTP/1.1', 'Host: a', 'Content-Length:\t7'))?.contentLength, 7);
+    assert.equal(parseRequestHead(head('POST / HTTP/1.1', 'Host: a', 'Content-Length: 7  '))?.contentLength, 7);
+    assert.equal(parseRequestHead(head('POST / HTTP/1.1', 'Host: a', 'Content-Length: 0018'))?.contentLength, 18);
+  });
+
+  it('refuses a method llhttp does not know, but takes any it does', () => {
+    assert.equal(parseRequestHead(head('FOO / HTTP/1.1', 'Host: a')), null);
+    assert.equal(parseRequestHead(head('PROPFIND / HTTP/1.1', 'Host: a'))?.method, 'PROPFIND');
   });
 
   const rejected: [string, string][] = [
@@ -93,6 +99,17 @@ describe('parseRequestHead', () => {
     ['a vertical tab ending a value', head('GET / HTTP/1.1', 'Host: a', 'X-A: v\x0b')],
     ['a bare LF in the request target', head('POST /v1/a\nb HTTP/1.1', 'Host: a')],
     ['a NUL in the request target', head('POST /v1/a\0b HTTP/1.1', 'Host: a')],
+    ['a tab in the request target', head('POST /v1/a\tb HTTP/1.1', 'Host: a')],
+    ['a byte 0xff in the path', head('POST /v1/chat/completions\xff HTTP/1.1', 'Host: a')],
+    ['a byte 0x80 in the query', head('POST /v1/a?q=\x80 HTTP/1.1', 'Host: a')],
+    ['a repeated Content-Length, even an equal one', head('POST / HTTP/1.1', 'Host: a', 'Content-Length: 7', 'Content-Length: 7')],
+    ['a Content-Length list of equal values', head('POST / HTTP/1.1', 'Host: a', 'Content-Length: 18, 18')],
+    ['a tab after the Content-Length digits', head('POST / HTTP/1.1', 'Host: a', 'Content-Length: 18\t')],
+    ['a space inside the Content-Length digits', head('POST / HTTP/1.1', 'Host: a', 'Content-Length: 1 8')],
+    ['a repeated Authorization (Node keeps only the first)', head('POST / HTTP/1.1', 'Host: a', 'Authorization: a', 'authorization: b')],
+    ['a repeated Content-Type (Node keeps only the first)', head('POST / HTTP/1.1', 'Host: a', 'Content-Type: a', 'Content-Type: b')],
+    ['a repeated Cookie (Node joins it with "; ")', head('POST / HTTP/1.1', 'Host: a', 'Cookie: a=1', 'Cookie: b=2')],
+    ['more field lines than MAX_REQUEST_FIELDS', head('POST / HTTP/1.1', 'Host: a', ...Array.from({ length: MAX_REQUEST_FIELDS }, (_, i) => `X-${i}: 1`))],
   ];
   for (const [what, text] of rejected) {
     it(`returns null for ${what}`, () => {
@@ -136,6 +153,18 @@ describe('parseResponseHead', () => {
     assert.ok(h);
     assert.equal(h.chunked, true);
     assert.equal(h.contentLength, -1);
+  });
+
+  it('passes on no Content-Length beside Transfer-Encoding (RFC 9112 §6.3), in either order', () => {
+    for (const lines of [
+      ['Content-Length: 5', 'X-A: 1', 'Transfer-Encoding: chunked', 'X-B: 2'],
+      ['Transfer-Encoding: chunked', 'X-A: 1', 'content-length: 5', 'X-B: 2'],
+    ]) {
+      const h = parseResponseHead(head('HTTP/1.1 200 OK', ...lines));
+      assert.ok(h);
+      assert.equal(h.endToEnd, 'X-A: 1\r\nX-B: 2\r\n');
+      assert.deepEqual({ ...h.endToEndHeaders() }, { 'x-a': '1', 'x-b': '2' });
+    }
   });
 
   it('accepts chunked as the last of several codings', () => {
@@ -184,6 +213,56 @@ describe('parseResponseHead', () => {
   for (const [what, text] of rejected) {
     it(`returns null for ${what}`, () => {
       assert.equal(parseResponseHead(text), null);
+    });
+  }
+});
+
+describe('RequestHeadScanner', () => {
+  /** Feeds `text` one byte at a time; the result of the last push. */
+  const feed = (text: string, max = 16 * 1024): number => {
+    const scan = new RequestHeadScanner(max);
+    const bytes = Buffer.from(text, 'latin1');
+    let r: number = ScanResult.More;
+    for (let i = 0; i < bytes.length; i++) {
+      r = scan.push(bytes.subarray(i, i + 1));
+      if (r !== ScanResult.More) {
+        // Nothing after a refusal or the head's end is looked at.
+        assert.ok(r === ScanResult.Refused || i === bytes.length - 1, `stopped at byte ${i} of ${JSON.stringify(text)}`);
+        break;
+      }
+    }
+    return r;
+  };
+
+  it('finds the end of a valid head split into single bytes', () => {
+    const text = 'POST /v1/a?b=c HTTP/1.1\r\nHost: a\r\nX-A: \tv\xe9\r\nContent-Length: 0\r\n\r\n';
+    assert.equal(feed(text), text.length);
+  });
+
+  it('waits while a valid head is incomplete', () => {
+    assert.equal(feed('POST /v1/a HTTP/1.1\r\nHost: a\r\nX-A: b'), ScanResult.More);
+    assert.equal(feed('PO'), ScanResult.More);
+  });
+
+  const refused: [string, string, number?][] = [
+    ['bare CR line endings', 'POST /v1/a HTTP/1.1\rHost: a\r'],
+    ['\\r\\r\\n', 'POST /v1/a HTTP/1.1\r\r\n'],
+    ['a bare LF', 'POST /v1/a HTTP/1.1\nHost: a\n'],
+    ['a line without a colon', 'POST /v1/a HTTP/1.1\r\nHost\r\n'],
+    ['a stray control byte in a value', 'POST /v1/a HTTP/1.1\r\nHost: a\x01'],
+    ['obs-fold', 'POST /v1/a HTTP/1.1\r\nHost: a\r\n b'],
+    ['an unknown method', 'FOO '],
+    ['a lower-case method', 'post '],
+    ['HTTP/1.0', 'POST / HTTP/1.0'],
+    ['a tab in the target', 'POST /a\t'],
+    ['a byte 0x80 in the target', 'POST /a?\x80'],
+    ['an empty target', 'POST  '],
+    ['a head longer than the limit', 'POST /v1/a HTTP/1.1\r\nX-A: ' + 'a'.repeat(200), 100],
+    ['more field lines than MAX_REQUEST_FIELDS', 'POST /v1/a HTTP/1.1\r\n' + 'X-A: 1\r\n'.repeat(MAX_REQUEST_FIELDS + 1)],
+  ];
+  for (const [what, text, max] of refused) {
+    it(`refuses ${what} at once`, () => {
+      assert.equal(feed(text, max), ScanResult.Refused);
     });
   }
 });

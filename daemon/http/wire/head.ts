@@ -6,6 +6,12 @@
 // These run once per request on the proxy's critical path, where the CPU
 // caches are cold (the engine and the client ran in between), so they use
 // table lookups and indexOf rather than regular expressions and splits.
+//
+// The request side accepts a subset of what Node's parser (llhttp, strict
+// mode) accepts, and reads it the same way: the connection goes to Node for
+// anything else, so every borderline case (a 400, a 431, a header Node keeps
+// only once) is answered by Node itself. The tables below are llhttp's.
+import { METHODS } from 'node:http';
 
 /** tchar (RFC 9110 §5.6.2): the characters of a header field name. */
 const TCHAR = new Uint8Array(128);
@@ -20,12 +26,38 @@ export function isToken(s: string, from = 0, to = s.length): boolean {
   return true;
 }
 
+/** Bytes llhttp takes in a request target: visible ASCII only (no tab, no obs-text). */
+export function isTargetByte(c: number): boolean {
+  return c > 32 && c < 127;
+}
+
+/** Every method llhttp knows, and every prefix of one: a head may be refused from its first bytes. */
+const METHOD_PREFIXES = new Set<string>();
+for (const m of METHODS) for (let i = 1; i <= m.length; i++) METHOD_PREFIXES.add(m.slice(0, i));
+const KNOWN_METHODS = new Set<string>(METHODS);
+
 /** Field values (one byte per character): visible characters, spaces, tabs and obs-text; no other controls. */
 export function isFieldValue(s: string, from = 0, to = s.length): boolean {
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
     // Above 0xff is not a byte: written as latin1 it would lose its high bits (U+010A would become LF).
     if ((c < 32 && c !== 9) || c === 127 || c > 255) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether `text` is field lines as written on the wire, each `name: value`
+ * CRLF (the empty string is none): what a response head may carry after its
+ * status line, with no CR, LF or NUL smuggled into a name or value.
+ */
+export function isFieldLines(text: string): boolean {
+  for (let at = 0; at < text.length; ) {
+    const end = text.indexOf('\r\n', at);
+    if (end === -1) return false;
+    const colon = text.indexOf(':', at);
+    if (colon === -1 || colon > end || !isToken(text, at, colon) || !isFieldValue(text, colon + 1, end)) return false;
+    at = end + 2;
   }
   return true;
 }
@@ -155,11 +187,16 @@ class Fields implements HeaderLookup {
     return this.map;
   }
 
+  /** Whether a proxy passes this field on. */
+  protected passesOn(f: Field): boolean {
+    return !isHopByHop(f);
+  }
+
   protected toMap(endToEndOnly: boolean): HeaderMap {
     const map = Object.create(null) as HeaderMap;
     const { text, spans } = this;
     for (let i = 0; i < spans.length; i += 4) {
-      if (endToEndOnly && isHopByHop(fieldOf(text, spans[i]!, spans[i + 1]!))) continue;
+      if (endToEndOnly && !this.passesOn(fieldOf(text, spans[i]!, spans[i + 1]!))) continue;
       const key = text.slice(spans[i], spans[i + 1]).toLowerCase();
       const value = text.slice(spans[i + 2], spans[i + 3]);
       const prev = map[key];
@@ -213,6 +250,13 @@ export class ResponseHead extends Fields {
     super(text, spans);
   }
 
+  // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length, and a proxy
+  // must remove the Content-Length before passing such a message on; the
+  // client gets the body with our own framing only.
+  protected override passesOn(f: Field): boolean {
+    return !isHopByHop(f) && !(this.chunked && f === Field.ContentLength);
+  }
+
   /** endToEnd as a map, by lower-cased name (for Node's response). */
   endToEndHeaders(): HeaderMap {
     return this.toMap(true);
@@ -256,6 +300,56 @@ function hasToken(list: string | undefined, token: string): boolean {
   return false;
 }
 
+/**
+ * Fields Node's IncomingMessage does not join when repeated: it keeps the
+ * first (content-type, authorization...) or joins with '; ' (cookie). The
+ * wire path joins every repeat with ", ", so a head repeating one of these
+ * goes to Node, and the handler never reads a field two ways.
+ */
+const NODE_SPECIAL = new Set([
+  'age', 'authorization', 'content-length', 'content-type', 'cookie', 'etag', 'expires', 'from', 'host',
+  'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization',
+  'referer', 'retry-after', 'server', 'set-cookie', 'user-agent',
+]);
+/** NODE_SPECIAL by name length, each name with its bit: a head is checked without a lower-cased copy of any name. */
+const SPECIAL_BY_LENGTH: [name: string, bit: number][][] = [];
+[...NODE_SPECIAL].forEach((name, i) => (SPECIAL_BY_LENGTH[name.length] ??= []).push([name, 1 << i]));
+
+/** Whether a field Node reads differently when repeated comes more than once. */
+function repeatsSpecial(text: string, spans: number[]): boolean {
+  let seen = 0;
+  for (let i = 0; i < spans.length; i += 4) {
+    const from = spans[i]!;
+    const to = spans[i + 1]!;
+    const candidates = SPECIAL_BY_LENGTH[to - from];
+    if (candidates === undefined) continue;
+    for (const [name, bit] of candidates) {
+      if (!nameIs(text, from, to, name)) continue;
+      if (seen & bit) return true;
+      seen |= bit;
+      break;
+    }
+  }
+  return false;
+}
+
+/**
+ * More field lines than any API client sends: such a head goes to Node,
+ * whose own limits (maxHeadersCount, maxHeaderSize) then apply.
+ */
+export const MAX_REQUEST_FIELDS = 100;
+
+/**
+ * One Content-Length as llhttp reads it: digits, with spaces or tabs before
+ * and only spaces after (a tab after the digits is a 400 there). `lineEnd`
+ * is where the field line ends. Null for anything else, lists included.
+ */
+function requestContentLength(text: string, vs: number, ve: number, lineEnd: number): number | null {
+  if (ve - vs > 15 || !isDigits(text.slice(vs, ve))) return null;
+  for (let i = ve; i < lineEnd; i++) if (text.charCodeAt(i) !== 32) return null;
+  return Number(text.slice(vs, ve));
+}
+
 /** `text` is the head without its final CRLF CRLF, decoded as latin1. */
 export function parseRequestHead(text: string): RequestHead | null {
   let lineEnd = text.indexOf('\r\n');
@@ -264,20 +358,24 @@ export function parseRequestHead(text: string): RequestHead | null {
   const sp1 = text.indexOf(' ');
   const sp2 = sp1 === -1 ? -1 : text.indexOf(' ', sp1 + 1);
   if (sp1 === -1 || sp2 === -1 || sp2 + 9 !== lineEnd || !text.startsWith('HTTP/1.1', sp2 + 1)) return null;
-  if (!isToken(text, 0, sp1) || sp2 === sp1 + 1 || text.charCodeAt(sp1 + 1) <= 32) return null;
-  const target = text.slice(sp1 + 1, sp2);
-  if (!isFieldValue(target) || target.includes(' ')) return null;
+  const method = text.slice(0, sp1);
+  if (!KNOWN_METHODS.has(method) || sp2 === sp1 + 1) return null;
+  for (let i = sp1 + 1; i < sp2; i++) if (!isTargetByte(text.charCodeAt(i))) return null;
   const spans = fieldSpans(text, lineEnd);
-  if (!spans) return null;
-  let cl: string | undefined;
+  if (!spans || spans.length > MAX_REQUEST_FIELDS * 4 || repeatsSpecial(text, spans)) return null;
+  let length = -1;
   let conn: string | undefined;
   let hosts = 0;
   let needsFullParser = false;
   for (let i = 0; i < spans.length; i += 4) {
     switch (fieldOf(text, spans[i]!, spans[i + 1]!)) {
-      case Field.ContentLength:
-        cl = joined(cl, text.slice(spans[i + 2], spans[i + 3]));
+      case Field.ContentLength: {
+        const next = i + 4 < spans.length ? spans[i + 4]! - 2 : text.length;
+        const n = requestContentLength(text, spans[i + 2]!, spans[i + 3]!, next);
+        if (n === null) return null;
+        length = n;
         break;
+      }
       case Field.Connection:
         conn = joined(conn, text.slice(spans[i + 2], spans[i + 3]));
         break;
@@ -294,10 +392,20 @@ export function parseRequestHead(text: string): RequestHead | null {
         break;
     }
   }
-  const length = contentLength(cl);
   // Exactly one Host (RFC 9112 §3.2).
-  if (length === null || hosts !== 1) return null;
-  return new RequestHead(text.slice(0, sp1), target, length, hasToken(conn, 'close'), needsFullParser, text, spans);
+  if (hosts !== 1) return null;
+  return new RequestHead(method, text.slice(sp1 + 1, sp2), length, hasToken(conn, 'close'), needsFullParser, text, spans);
+}
+
+/** The field lines whose field `keep` accepts, each `name: value` CRLF as received. */
+function fieldLines(text: string, spans: number[], keep: (f: Field) => boolean): string {
+  let out = '';
+  for (let i = 0; i < spans.length; i += 4) {
+    if (!keep(fieldOf(text, spans[i]!, spans[i + 1]!))) continue;
+    const end = i + 4 < spans.length ? spans[i + 4]! - 2 : text.length;
+    out += text.slice(spans[i], end) + '\r\n';
+  }
+  return out;
 }
 
 /**
@@ -359,6 +467,8 @@ export function parseResponseHead(text: string): ResponseHead | null {
   const chunked = te !== undefined;
   // Chunked must be the last coding; anything else is not a framing we can read.
   if (chunked && !/(^|,)\s*chunked\s*$/i.test(te!)) return null;
+  // Both framings: the lines are copied again without Content-Length (see ResponseHead.passesOn).
+  if (chunked && cl !== undefined) endToEnd = fieldLines(text, spans, (f) => !isHopByHop(f) && f !== Field.ContentLength);
   const length = chunked ? -1 : contentLength(cl);
   if (length === null) return null;
   const http10 = minor === 0;
@@ -375,4 +485,104 @@ export function parseResponseHead(text: string): ResponseHead | null {
     text,
     spans,
   );
+}
+
+// States of RequestHeadScanner, one per position in the grammar.
+const enum Scan {
+  Method,
+  TargetStart,
+  Target,
+  Version,
+  LineCr,
+  LineLf,
+  LineStart,
+  Name,
+  Value,
+  EndLf,
+  Done,
+  Refused,
+}
+
+const VERSION = 'HTTP/1.1';
+
+/** What RequestHeadScanner.push found. */
+export const enum ScanResult {
+  /** The bytes so far can start a head the wire path takes; the head has not ended. */
+  More = -1,
+  /** They cannot: hand the connection to Node now, which answers as it always does. */
+  Refused = -2,
+}
+
+/**
+ * Follows a request head byte by byte as it arrives, for heads that do not
+ * come whole in one read. It refuses at the first byte that cannot belong to
+ * a head parseRequestHead accepts (a bare CR or LF, a control byte, a line
+ * without a colon, obs-fold, an unknown method, HTTP/1.0...), so a client
+ * that will never send CRLF CRLF gets Node's 400 at once instead of a
+ * silent wait. It keeps a few numbers, never the bytes: a trickled head
+ * costs one pass over each byte.
+ */
+export class RequestHeadScanner {
+  private state = Scan.Method;
+  private method = '';
+  private versionAt = 0;
+  private fields = 0;
+  /** Bytes seen so far. */
+  length = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /**
+   * Feeds the next bytes. Returns the head's length (CRLF CRLF included)
+   * counted from its first byte when it ends in `chunk`, or a ScanResult.
+   */
+  push(chunk: Buffer): number {
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      this.state = this.step(c);
+      if (this.state === Scan.Refused) return ScanResult.Refused;
+      if (this.state === Scan.Done) {
+        this.length += i + 1;
+        return this.length;
+      }
+    }
+    this.length += chunk.length;
+    // Node answers an oversize head with 431.
+    return this.length > this.maxBytes + 4 ? ScanResult.Refused : ScanResult.More;
+  }
+
+  private step(c: number): Scan {
+    switch (this.state) {
+      case Scan.Method:
+        if (c === 32) return KNOWN_METHODS.has(this.method) ? Scan.TargetStart : Scan.Refused;
+        this.method += String.fromCharCode(c);
+        return METHOD_PREFIXES.has(this.method) ? Scan.Method : Scan.Refused;
+      case Scan.TargetStart:
+      case Scan.Target:
+        if (c === 32 && this.state === Scan.Target) return Scan.Version;
+        return isTargetByte(c) ? Scan.Target : Scan.Refused;
+      case Scan.Version:
+        if (c !== VERSION.charCodeAt(this.versionAt++)) return Scan.Refused;
+        return this.versionAt === VERSION.length ? Scan.LineCr : Scan.Version;
+      case Scan.LineCr:
+        return c === 13 ? Scan.LineLf : Scan.Refused;
+      case Scan.LineLf:
+        return c === 10 ? Scan.LineStart : Scan.Refused;
+      case Scan.LineStart:
+        if (c === 13) return Scan.EndLf;
+        // A space or tab here is obs-fold; anything but a tchar cannot start a name.
+        if (c >= 128 || TCHAR[c] === 0) return Scan.Refused;
+        return ++this.fields > MAX_REQUEST_FIELDS ? Scan.Refused : Scan.Name;
+      case Scan.Name:
+        if (c === 58) return Scan.Value;
+        return c < 128 && TCHAR[c] === 1 ? Scan.Name : Scan.Refused;
+      case Scan.Value:
+        if (c === 13) return Scan.LineLf;
+        return (c < 32 && c !== 9) || c === 127 ? Scan.Refused : Scan.Value;
+      case Scan.EndLf:
+        return c === 10 ? Scan.Done : Scan.Refused;
+      default:
+        return Scan.Refused;
+    }
+  }
 }

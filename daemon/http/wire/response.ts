@@ -7,6 +7,29 @@
 // on the wire (no re-chunking).
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { isFieldLines, isFieldValue, isToken } from './head.js';
+
+/**
+ * Berth's own code asked to write a head that is not valid HTTP: a name that
+ * is not a token, a value holding CR, LF, NUL or another control, a status
+ * outside 100-999. The codes are those Node's ServerResponse throws with.
+ * Nothing is written: a bad head must never reach the client.
+ */
+export class InvalidHeadError extends Error {
+  constructor(
+    readonly code: 'ERR_INVALID_HTTP_TOKEN' | 'ERR_INVALID_CHAR' | 'ERR_HTTP_INVALID_STATUS_CODE',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InvalidHeadError';
+  }
+}
+
+function checkedValue(name: string, v: string | number): string {
+  const s = typeof v === 'number' ? String(v) : v;
+  if (!isFieldValue(s)) throw new InvalidHeadError('ERR_INVALID_CHAR', `invalid character in the value of header "${name}"`);
+  return s;
+}
 
 export type OutgoingHeaders = Record<string, string | number | readonly string[]>;
 
@@ -133,22 +156,31 @@ export class WireResponse {
     let date = false;
     for (const name in headers) {
       const v = headers[name]!;
+      if (!isToken(name)) throw new InvalidHeadError('ERR_INVALID_HTTP_TOKEN', `header name must be a valid HTTP token: ${JSON.stringify(name)}`);
       const lower = name.toLowerCase();
       if (lower === 'content-length') length = true;
       else if (lower === 'date') date = true;
-      if (typeof v === 'object') for (const one of v) fields += `${name}: ${one}${CRLF}`;
-      else fields += `${name}: ${v}${CRLF}`;
+      if (typeof v === 'object') for (const one of v) fields += `${name}: ${checkedValue(name, one)}${CRLF}`;
+      else fields += `${name}: ${checkedValue(name, v)}${CRLF}`;
     }
-    return this.writeHeadRaw(status, fields, length, date);
+    return this.startHead(status, fields, length, date);
   }
 
   /**
    * writeHead with the fields as wire text (`name: value` CRLF each), for a
    * proxy passing on what it received. The caller vouches that the text is
-   * valid field lines, without hop-by-hop fields.
+   * field lines without hop-by-hop fields; they are checked to be valid
+   * (no CR, LF or NUL inside a line) before anything is written.
    */
   writeHeadRaw(status: number, fields: string, hasContentLength: boolean, hasDate: boolean): this {
+    if (!isFieldLines(fields)) throw new InvalidHeadError('ERR_INVALID_CHAR', 'invalid header field lines');
+    return this.startHead(status, fields, hasContentLength, hasDate);
+  }
+
+  /** Builds the head from checked field lines; it leaves with the first data. */
+  private startHead(status: number, fields: string, hasContentLength: boolean, hasDate: boolean): this {
     if (this.headersSent) throw new Error('writeHead called twice');
+    if (!Number.isInteger(status) || status < 100 || status > 999) throw new InvalidHeadError('ERR_HTTP_INVALID_STATUS_CODE', `invalid status code: ${status}`);
     this.statusCode = status;
     this.headersSent = true;
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}${CRLF}${this.preset}${fields}`;

@@ -1,0 +1,188 @@
+// What the wire path writes to a client is valid HTTP: a head our own code
+// gets wrong is refused before a byte leaves, and an engine reply framed
+// both ways reaches the client with one framing.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { afterEach, describe, it } from 'node:test';
+import { ClientPool } from '../../daemon/http/wire/client.js';
+import type { ResponseHead } from '../../daemon/http/wire/head.js';
+import { InvalidHeadError, type WireResponse } from '../../daemon/http/wire/response.js';
+import { installWire } from '../../daemon/http/wire/server.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A server whose POST /v1/* requests go to `handle` on the wire path; the rest get 404 from Node. */
+async function wireServer(handle: (res: WireResponse) => void): Promise<number> {
+  const server: Server = createServer((_req, res) => {
+    res.writeHead(404).end();
+  });
+  const wire = installWire(server, { accepts: (m, url) => m === 'POST' && url.startsWith('/v1/'), handle: (_req, res) => handle(res) });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanups.push(async () => {
+    wire.closeAll();
+    server.close();
+    await once(server, 'close');
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+interface Reply {
+  head: string;
+  /** Field lines as sent, names lower-cased. */
+  fields: [string, string][];
+  /** The body, de-chunked when chunked. */
+  body: string;
+}
+
+/** Sends one POST and reads one response (Content-Length or chunked). */
+async function post(port: number): Promise<Reply> {
+  const s: Socket = connect(port, '127.0.0.1');
+  cleanups.push(() => s.destroy());
+  s.write('POST /v1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n');
+  let buf = '';
+  for await (const d of s) {
+    buf += (d as Buffer).toString('latin1');
+    const end = buf.indexOf('\r\n\r\n');
+    if (end < 0) continue;
+    const head = buf.slice(0, end);
+    const fields = head
+      .split('\r\n')
+      .slice(1)
+      .map((l): [string, string] => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]);
+    const rest = buf.slice(end + 4);
+    const cl = fields.find(([n]) => n === 'content-length');
+    if (fields.some(([n, v]) => n === 'transfer-encoding' && v === 'chunked')) {
+      if (!rest.endsWith('0\r\n\r\n')) continue;
+      let body = '';
+      for (let at = 0; ; ) {
+        const line = rest.indexOf('\r\n', at);
+        const size = parseInt(rest.slice(at, line), 16);
+        if (size === 0) return { head, fields, body };
+        body += rest.slice(line + 2, line + 2 + size);
+        at = line + 2 + size + 2;
+      }
+    }
+    if (cl && rest.length >= Number(cl[1])) return { head, fields, body: rest.slice(0, Number(cl[1])) };
+  }
+  throw new Error(`connection closed after ${JSON.stringify(buf)}`);
+}
+
+describe('WireResponse writes valid heads only', () => {
+  const bad: [string, () => Record<string, string>, string][] = [
+    ['a CRLF in a value (response splitting)', () => ({ 'x-a': 'v\r\nSet-Cookie: evil=1' }), 'ERR_INVALID_CHAR'],
+    ['a bare LF in a value', () => ({ 'x-a': 'v\nx' }), 'ERR_INVALID_CHAR'],
+    ['a NUL in a value', () => ({ 'x-a': 'v\0' }), 'ERR_INVALID_CHAR'],
+    ['a character above 0xff in a value', () => ({ 'x-a': 'v\u010a' }), 'ERR_INVALID_CHAR'],
+    ['a space in a name', () => ({ 'x a': 'v' }), 'ERR_INVALID_HTTP_TOKEN'],
+    ['a colon in a name', () => ({ 'x:a': 'v' }), 'ERR_INVALID_HTTP_TOKEN'],
+    ['an empty name', () => ({ '': 'v' }), 'ERR_INVALID_HTTP_TOKEN'],
+  ];
+  for (const [what, headers, code] of bad) {
+    it(`refuses ${what} with a typed error, and nothing of it is written`, async () => {
+      let thrown: unknown = null;
+      const port = await wireServer((res) => {
+        try {
+          res.writeHead(200, { ...headers(), 'content-length': 2 });
+        } catch (err) {
+          thrown = err;
+        }
+        // The same response is still usable: nothing was sent.
+        res.writeHead(500, { 'content-length': 2 });
+        res.end('no');
+      });
+      const reply = await post(port);
+      assert.ok(thrown instanceof InvalidHeadError, `threw ${String(thrown)}`);
+      assert.equal(thrown.code, code);
+      assert.match(reply.head, /^HTTP\/1\.1 500 /);
+      assert.deepEqual(reply.fields.filter(([n]) => n === 'x-a' || n === 'set-cookie'), []);
+      assert.equal(reply.body, 'no');
+    });
+  }
+
+  it('refuses field lines with a line break smuggled into a value (writeHeadRaw)', async () => {
+    let thrown: unknown = null;
+    const port = await wireServer((res) => {
+      try {
+        res.writeHeadRaw(200, 'x-a: v\rSet-Cookie: evil=1\r\n', false, false);
+      } catch (err) {
+        thrown = err;
+      }
+      res.writeHeadRaw(200, 'x-b: ok\r\n', false, false);
+      res.end('fine');
+    });
+    const reply = await post(port);
+    assert.ok(thrown instanceof InvalidHeadError);
+    assert.equal(thrown.code, 'ERR_INVALID_CHAR');
+    assert.deepEqual(reply.fields.filter(([n]) => n.startsWith('x-') || n === 'set-cookie'), [['x-b', 'ok']]);
+    assert.equal(reply.body, 'fine');
+  });
+
+  it('refuses a status outside 100-999', async () => {
+    let thrown: unknown = null;
+    const port = await wireServer((res) => {
+      try {
+        res.writeHead(1000);
+      } catch (err) {
+        thrown = err;
+      }
+      res.end('x');
+    });
+    await post(port);
+    assert.ok(thrown instanceof InvalidHeadError);
+    assert.equal(thrown.code, 'ERR_HTTP_INVALID_STATUS_CODE');
+  });
+});
+
+describe('an engine reply with both Transfer-Encoding and Content-Length', () => {
+  /** A raw upstream that answers every request with both framings (the body is chunked, 11 bytes). */
+  async function bothFramings(): Promise<string> {
+    const server = createNetServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        socket.write(
+          'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nContent-Length: 99\r\nx-engine: 1\r\nTransfer-Encoding: chunked\r\n\r\n' +
+            '5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n',
+        );
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(async () => {
+      server.close();
+      await once(server, 'close');
+    });
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  it('reaches the client chunked, without the Content-Length (RFC 9112 §6.3)', async () => {
+    const origin = await bothFramings();
+    const pool = new ClientPool();
+    cleanups.push(() => pool.close());
+    const port = await wireServer((res) => {
+      // As the gateway's forward does: the engine's end-to-end fields, our framing.
+      pool.request(
+        { origin, method: 'POST', path: '/v1/x', headers: {}, body: Buffer.alloc(0) },
+        {
+          onStart() {},
+          onHeaders(head: ResponseHead) {
+            res.writeHeadRaw(head.status, head.endToEnd, head.contentLength >= 0, head.hasDate);
+          },
+          onData: (chunk) => void res.write(Buffer.from(chunk)),
+          onEnd: () => void res.end(),
+          onError: () => void res.destroy(),
+        },
+      );
+    });
+    const reply = await post(port);
+    assert.deepEqual(reply.fields.filter(([n]) => n === 'content-length'), []);
+    assert.deepEqual(reply.fields.filter(([n]) => n === 'transfer-encoding'), [['transfer-encoding', 'chunked']]);
+    assert.deepEqual(reply.fields.filter(([n]) => n === 'x-engine' || n === 'content-type'), [['content-type', 'text/plain'], ['x-engine', '1']]);
+    assert.equal(reply.body, 'hello world');
+  });
+});
