@@ -96,13 +96,19 @@ export class Supervisor {
       }
       this.deployments.set(spec.name, new DeploymentRuntime(spec, d.desired, d.createdAt, d.updatedAt));
     }
-    for (const c of this.deployments.values()) {
-      if (c.desired !== 'running') continue;
-      await this.launch(c, c.spec.scale.min).catch((err: unknown) => {
-        log.warn({ deployment: c.name, err: (err as Error).message }, 'could not restore deployment');
-        warnings.push(`${c.name}: ${(err as Error).message}`);
-      });
-    }
+    // Restored after init returns, so the daemon listens without waiting on
+    // nvidia-smi and port probes (seconds on a busy machine); still one at a
+    // time, in saved order. Launches chain per deployment, so a request or a
+    // scaling tick meanwhile waits its turn. The reaping above stays first:
+    // a leftover engine must release its GPUs before anything launches.
+    void (async () => {
+      for (const c of this.deployments.values()) {
+        if (c.desired !== 'running') continue;
+        await this.launch(c, c.spec.scale.min).catch((err: unknown) => {
+          log.warn({ deployment: c.name, err: (err as Error).message }, 'could not restore deployment');
+        });
+      }
+    })();
     this.timers.push(setInterval(() => this.tick(), this.deps.settings.scaleIntervalMs).unref());
     return { reaped, warnings };
   }
