@@ -24,6 +24,7 @@ import { findNginx, NGINX_MISSING, startNginx } from './bench/nginx.js';
 import { render, verdict, type CpuUse, type LoadRow, type Report, type Target, type TtfbRow } from './bench/report.js';
 import { cpuSeconds } from './bench/cpu.js';
 import { streamTimings } from './bench/ttfb.js';
+import { benchCli, renderCli } from './bench-cli.js';
 
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -202,7 +203,9 @@ async function main(): Promise<number> {
   console.log(`\n${render(report)}`);
   writeFileSync(cfg.out, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nresults: ${cfg.out}`);
-  return verdict(report).failures.length ? 1 : 0;
+  const cli = await benchCli({ daemonUrl: berth.url, log });
+  console.log(`\n${renderCli(cli)}`);
+  return verdict(report).failures.length || cli.some((f) => !f.met) ? 1 : 0;
 }
 
 let code = 1;

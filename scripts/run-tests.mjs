@@ -26,6 +26,11 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// The CLI and process tests run the shipped bin, which loads dist/: rebuild it
+// first (a fraction of a second) so no test ever runs a stale build.
+const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit', cwd: root });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
 const concurrency = process.env.BERTH_TEST_CONCURRENCY ?? '4';
 const r = spawnSync(
   process.execPath,

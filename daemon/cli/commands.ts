@@ -1,79 +1,12 @@
-// One function per `berth` command. Each parses its own flags strictly, so a
-// typo is a usage error naming the flag, and returns the process exit code.
-import { readFile } from 'node:fs/promises';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { DeploymentStatus, DoctorReport, GpuInventory, LaunchPlan } from '../contract/api.js';
-import { loadSettings, type SettingsInput } from '../config/settings.js';
-import { normalizeDeployment } from '../config/deployment.js';
-import { readGpuInventory } from '../gpu/inventory.js';
-import { isPortFree } from '../net/port-probe.js';
-import { previewPlan } from '../supervisor/plan-preview.js';
-import { CliError, daemonAddress, request, requestJson } from './client.js';
+// The commands that talk to a running daemon over HTTP. This module (and what
+// it imports) must stay free of the daemon's own server modules: every `berth
+// ps` pays for what is loaded here, and commands.ts is all it loads.
+import type { DeploymentStatus, DoctorReport, GpuInventory } from '../contract/api.js';
+import { json, need, parse, readSpecFile, type Out } from './args.js';
+import { CliError, daemonAddress, readJson, request, requestJson } from './client.js';
 import { table } from './table.js';
 
-type Out = { out: (s: string) => void; err: (s: string) => void };
-
-function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, positionals: number) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: positionals > 0, strict: true });
-  } catch (err) {
-    throw new CliError((err as Error).message.split('\n')[0]!, 2);
-  }
-  if (parsed.positionals.length > positionals) throw new CliError(`unexpected argument: ${parsed.positionals[positionals]}`, 2);
-  return parsed;
-}
-
-function need(positionals: string[], i: number, what: string): string {
-  const v = positionals[i];
-  if (!v) throw new CliError(`missing ${what}`, 2);
-  return v;
-}
-
-async function readSpecFile(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new CliError(`${file} is not valid JSON`);
-  }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-const json = (v: unknown) => JSON.stringify(v, null, 2);
 const mib = (v: number | null) => (v === null ? '-' : `${Math.round(v / 102.4) / 10} GiB`);
-
-export async function serve(args: string[]): Promise<number> {
-  const { values } = parse(args, { host: { type: 'string' }, port: { type: 'string' } }, 0);
-  const overrides: Partial<SettingsInput> = {};
-  if (values.host) overrides.host = values.host;
-  if (values.port !== undefined) {
-    if (!/^\d+$/.test(values.port)) throw new CliError(`--port: expected a port number, got "${values.port}"`, 2);
-    overrides.port = Number(values.port);
-  }
-  let settings;
-  try {
-    settings = loadSettings({ overrides });
-  } catch (err) {
-    throw new CliError((err as Error).message, 2);
-  }
-  const { serveForeground } = await import('../main.js');
-  try {
-    return await serveForeground(settings);
-  } catch (err) {
-    throw new CliError((err as Error).message);
-  }
-}
 
 export async function gpus(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, { json: { type: 'boolean' } }, 0);
@@ -100,47 +33,6 @@ export async function gpus(args: string[], io: Out): Promise<number> {
   );
   for (const l of inv.lost) io.out(`lost GPU ${l.busId ?? '?'}: ${l.message}`);
   return 0;
-}
-
-export async function plan(args: string[], io: Out): Promise<number> {
-  const { values } = parse(args, { file: { type: 'string', short: 'f' }, json: { type: 'boolean' } }, 0);
-  if (!values.file) throw new CliError('plan needs -f <spec.json>', 2);
-  const input = await readSpecFile(values.file);
-  let settings;
-  try {
-    settings = loadSettings();
-  } catch (err) {
-    throw new CliError((err as Error).message, 2);
-  }
-  let result: LaunchPlan;
-  try {
-    // Works without a daemon: the plan is pure once GPUs and a port are known.
-    const deployment = normalizeDeployment(input);
-    result = await previewPlan({
-      deployment,
-      inventory: await readGpuInventory({ nvidiaSmi: settings.nvidiaSmi }),
-      held: new Map(),
-      reservedPorts: new Set(),
-      portBase: settings.enginePortBase,
-      isPortFree: (p) => isPortFree('127.0.0.1', p),
-      interpreters: settings,
-    });
-  } catch (err) {
-    throw new CliError((err as Error).message);
-  }
-  if (values.json) return io.out(json(result)), 0;
-  io.out(`${result.backend} ${result.backendVersion}${result.recipeVersion !== result.backendVersion ? ` (recipe ${result.recipeVersion})` : ''}`);
-  io.out(`command:  ${result.argv.map(shellQuote).join(' ')}`);
-  io.out(`env:      ${Object.entries(result.env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ')}`);
-  io.out(`endpoint: http://${result.host}:${result.port}  gpus: ${result.gpus.length ? result.gpus.join(',') : 'none'}`);
-  const ready = [result.readiness.http && `GET ${result.readiness.http.path} -> ${result.readiness.http.status}`, result.readiness.logLine && `log "${result.readiness.logLine}"`];
-  io.out(`ready:    ${ready.filter(Boolean).join(' or ')}`);
-  for (const w of result.warnings) io.out(`warning:  ${w}`);
-  return 0;
-}
-
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 function psRows(list: DeploymentStatus[]) {
@@ -242,11 +134,11 @@ export async function logs(args: string[], io: Out): Promise<number> {
   }
   q.set('follow', '1');
   const res = await request(addr, 'GET', `/api/v1/deployments/${encodeURIComponent(name)}/logs?${q}`);
-  if (!res.ok || !res.body) return requestJson(addr, 'GET', `/api/v1/deployments/${encodeURIComponent(name)}/logs?${q}`).then(() => 1);
+  if (res.statusCode !== 200) return readJson(res).then(() => 1);
+  res.setEncoding('utf8');
   let buf = '';
-  const decoder = new TextDecoder();
-  for await (const chunk of res.body) {
-    buf += decoder.decode(chunk as Uint8Array, { stream: true });
+  for await (const chunk of res) {
+    buf += chunk as string;
     let i: number;
     while ((i = buf.indexOf('\n\n')) !== -1) {
       const event = buf.slice(0, i);

@@ -1,6 +1,9 @@
 // `berth` entry point: dispatch to a command, print a one-line reason and exit
-// non-zero on failure (2 for usage errors).
-import * as cmd from './commands.js';
+// non-zero on failure (2 for usage errors). Each command's module is imported
+// only when that command runs: `--help` loads nothing else, client commands
+// load a small HTTP client, and only `serve` loads the server (express, pino,
+// node-pty, ...), which alone would cost most of a quick command's run time.
+import type { Out } from './args.js';
 import { CliError } from './client.js';
 
 const USAGE = `berth: local vLLM / SGLang serving with one OpenAI endpoint
@@ -22,24 +25,26 @@ usage: berth <command> [flags]
 environment: BERTH_HOST, BERTH_PORT, BERTH_API_KEY, BERTH_HOME, BERTH_NVIDIA_SMI,
              BERTH_VLLM_PYTHON, BERTH_SGLANG_PYTHON, BERTH_DOCKER`;
 
-type Command = (args: string[], io: { out: (s: string) => void; err: (s: string) => void }) => Promise<number>;
+type Command = (args: string[], io: Out) => Promise<number>;
+
+const client = () => import('./commands.js');
 
 const COMMANDS: Record<string, Command> = {
-  serve: (a) => cmd.serve(a),
-  gpus: cmd.gpus,
-  plan: cmd.plan,
-  deploy: cmd.deploy,
-  ps: cmd.ps,
-  start: cmd.lifecycle('start'),
-  stop: cmd.lifecycle('stop'),
-  restart: cmd.lifecycle('restart'),
-  rm: cmd.rm,
-  logs: cmd.logs,
-  doctor: cmd.doctor,
+  serve: async (a) => (await import('./serve.js')).serve(a),
+  plan: async (a, io) => (await import('./plan.js')).plan(a, io),
+  gpus: async (a, io) => (await client()).gpus(a, io),
+  deploy: async (a, io) => (await client()).deploy(a, io),
+  ps: async (a, io) => (await client()).ps(a, io),
+  start: async (a, io) => (await client()).lifecycle('start')(a, io),
+  stop: async (a, io) => (await client()).lifecycle('stop')(a, io),
+  restart: async (a, io) => (await client()).lifecycle('restart')(a, io),
+  rm: async (a, io) => (await client()).rm(a, io),
+  logs: async (a, io) => (await client()).logs(a, io),
+  doctor: async (a, io) => (await client()).doctor(a, io),
 };
 
 export async function main(argv: string[]): Promise<number> {
-  const io = { out: (s: string) => console.log(s), err: (s: string) => console.error(s) };
+  const io: Out = { out: (s: string) => console.log(s), err: (s: string) => console.error(s) };
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(USAGE);

@@ -1,6 +1,5 @@
 // `berth doctor` / GET /api/v1/doctor: the checks a user runs when a model will
 // not start. Each check is independent and bounded in time; none throws.
-import { execa } from 'execa';
 import type { DoctorCheck, DoctorReport, GpuInventory } from '../contract/api.js';
 import type { Settings } from '../config/settings.js';
 
@@ -8,7 +7,11 @@ import type { Settings } from '../config/settings.js';
 // works; vLLM's import pulls torch and can take tens of seconds on a cold cache.
 const IMPORT_TIMEOUT_MS = 120_000;
 
+// execa is loaded when a check runs, not at daemon start (some 250 modules).
+const loadExeca = async () => (await import('execa')).execa;
+
 async function engineCheck(name: 'vllm' | 'sglang', python: string): Promise<DoctorCheck> {
+  const execa = await loadExeca();
   const r = await execa(python, ['-c', `import ${name}; print(${name}.__version__)`], {
     reject: false,
     timeout: IMPORT_TIMEOUT_MS,
@@ -24,6 +27,7 @@ async function engineCheck(name: 'vllm' | 'sglang', python: string): Promise<Doc
 }
 
 async function dockerCheck(docker: string): Promise<DoctorCheck> {
+  const execa = await loadExeca();
   const r = await execa(docker, ['--version'], { reject: false, timeout: 10_000, stdin: 'ignore' });
   if (r.exitCode === 0) return { name: 'docker', ok: true, detail: r.stdout.trim() };
   return { name: 'docker', ok: false, detail: `${docker} not available (container mode needs it)` };

@@ -5,13 +5,13 @@
 // the file for people.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { BACKENDS } from '../contract/deployment.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { compareVersions } from './versions.js';
 
 /** Where the spec copies and catalogue.json live (production has no ../shared). */
-export const ENGINE_RESOURCES_DIR = fileURLToPath(new URL('../../resources/engines/', import.meta.url));
+export const ENGINE_RESOURCES_DIR = join(PACKAGE_ROOT, 'resources/engines');
 
 const choice = z.union([z.string(), z.number()]);
 

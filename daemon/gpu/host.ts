@@ -1,6 +1,5 @@
 // Facts about the host machine, next to the GPU inventory. Capacity on unified-memory parts
 // (GB10 reports every memory.* field as [N/A]) has to come from system RAM.
-import si from 'systeminformation';
 import type { HostInfo } from '../contract/api.js';
 
 type Fixed = Pick<HostInfo, 'cpu' | 'os'>;
@@ -11,11 +10,15 @@ let fixed: Fixed | null = null;
 
 const orNull = <T>(read: () => Promise<T>): Promise<T | null> => read().catch(() => null);
 
+// Loaded on first use, not at daemon start: the daemon should be listening
+// before anyone asks about the host.
+const systemInformation = async () => (await import('systeminformation')).default;
+
 async function readFixed(): Promise<Fixed> {
   if (fixed) return fixed;
   const [cpu, os] = await Promise.all([
     orNull(async () => {
-      const c = await si.cpu();
+      const c = await (await systemInformation()).cpu();
       return {
         brand: [c.manufacturer, c.brand].filter(Boolean).join(' '),
         cores: c.cores,
@@ -23,7 +26,7 @@ async function readFixed(): Promise<Fixed> {
       };
     }),
     orNull(async () => {
-      const o = await si.osInfo();
+      const o = await (await systemInformation()).osInfo();
       return { platform: o.platform, distro: o.distro, release: o.release, kernel: o.kernel, arch: o.arch };
     }),
   ]);
@@ -36,7 +39,7 @@ export async function readHostInfo(): Promise<HostInfo> {
   const [{ cpu, os }, memory] = await Promise.all([
     readFixed(),
     orNull(async () => {
-      const m = await si.mem();
+      const m = await (await systemInformation()).mem();
       // `available` counts reclaimable page cache; `free` on Linux does not.
       return { totalBytes: m.total, freeBytes: m.available };
     }),

@@ -1,5 +1,4 @@
 // The thin I/O adapter: run nvidia-smi, hand its output to the pure parsers, never throw.
-import { execa } from 'execa';
 import type { GpuInventory, HostInfo, LostGpu } from '../contract/api.js';
 import { readHostInfo } from './host.js';
 import {
@@ -37,6 +36,9 @@ function runner(bin: string, timeoutMs: number): Run {
     const gaveUp: NvidiaSmiRun = { exitCode: null, stdout: '', stderr: '', timedOutAfterMs: timeoutMs };
     let timer: NodeJS.Timeout | undefined;
     try {
+      // Loaded on first use: execa is some 250 modules, and the daemon should
+      // be listening before anyone asks for GPUs.
+      const { execa } = await import('execa');
       const child = execa(bin, argv, {
         reject: false,
         timeout: timeoutMs,

@@ -60,12 +60,21 @@ export class Supervisor {
     const warnings = await store.load();
     for (const w of warnings) log.warn(w);
     const reaped = await reapLeftovers(store, this.deps.settings.stopGraceMs, log);
-    for (const c of storedDeployments(store, warnings)) {
-      await this.lifecycle.restore(c).catch((err: unknown) => {
-        log.warn({ deployment: c.name, err: (err as Error).message }, 'could not restore deployment');
-        warnings.push(`${c.name}: ${(err as Error).message}`);
-      });
-    }
+    const stored = storedDeployments(store, warnings);
+    // Listed at once, launched after init returns, so the daemon listens
+    // without waiting on nvidia-smi and port probes (seconds on a busy
+    // machine); still one at a time, in saved order. Launches queue per
+    // deployment, so a request or a stop meanwhile waits its turn. The reaping
+    // above stays first: a leftover engine must release its GPUs before
+    // anything launches.
+    for (const c of stored) this.registry.add(c);
+    void (async () => {
+      for (const c of stored) {
+        await this.lifecycle.restore(c).catch((err: unknown) => {
+          log.warn({ deployment: c.name, err: (err as Error).message }, 'could not restore deployment');
+        });
+      }
+    })();
     this.scaling.start(this.deps.settings.scaleIntervalMs);
     return { reaped, warnings };
   }

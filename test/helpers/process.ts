@@ -30,9 +30,16 @@ export async function spawnDaemon(env: Record<string, string>, port: number): Pr
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`daemon exited: ${out}`);
-    return (await fetch(url + '/api/v1/health')).ok;
-  }, 'daemon to listen');
+  try {
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`daemon exited: ${out}`);
+      return (await fetch(url + '/api/v1/health')).ok;
+    }, 'daemon to listen');
+  } catch (err) {
+    // The caller never gets the child to clean up: a daemon that was merely
+    // slow would otherwise outlive the test run, engines and all.
+    child.kill('SIGTERM');
+    throw err;
+  }
   return { child, url, output: () => out };
 }

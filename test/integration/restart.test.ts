@@ -44,10 +44,12 @@ describe('daemon restart', () => {
     const second = await spawnDaemon(env, await freePort());
     daemons.push(second);
     for (const pid of members) assert.equal(isAlive(pid), false, `pid ${pid} of the old engine group was reaped`);
+    // The daemon listens before it restores (nvidia-smi, port probes, the
+    // engine's start all come after), so this wait holds all of that.
     const restored = await waitFor(async () => {
       const s = await get(second.url, 'keep');
       return s.state === 'ready' ? s : null;
-    }, 'deployment restored');
+    }, 'deployment restored', 40_000);
     assert.notEqual(restored.replicas[0]!.pid, oldPid);
     assert.equal(restored.desired, 'running');
 

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// Compiles daemon/**/*.ts to dist/daemon/**/*.js, file for file, so the `berth`
+// command runs plain JavaScript instead of paying tsx's transpile at every run.
+// esbuild rather than tsc: it only strips types (tsconfig's isolatedModules and
+// verbatimModuleSyntax make that exact), a full build takes a fraction of a
+// second where even tsc's no-op incremental rebuild takes seconds, so
+// `npm test` can rebuild every time and never run a stale dist/. Types are
+// checked by `npm run typecheck`, not here.
+import { readdirSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const src = join(root, 'daemon');
+const out = join(root, 'dist/daemon');
+
+function walk(dir, keep) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    return e.isDirectory() ? walk(p, keep) : keep(e.name) ? [p] : [];
+  });
+}
+
+const entryPoints = walk(src, (n) => n.endsWith('.ts') && !n.endsWith('.d.ts'));
+const result = await build({
+  entryPoints,
+  outbase: src,
+  outdir: out,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.18',
+  logLevel: 'warning',
+  absWorkingDir: root,
+  write: true,
+  metafile: true,
+});
+
+// A source deleted or renamed since the last build must not leave a module in
+// dist/ that still imports and runs.
+const built = new Set(Object.keys(result.metafile.outputs).map((p) => join(root, p)));
+for (const f of walk(out, (n) => n.endsWith('.js'))) {
+  if (!built.has(f)) rmSync(f);
+}
+if (process.argv.includes('--verbose')) console.log(`built ${built.size} files into ${relative(root, out)}/`);
