@@ -18,7 +18,8 @@
 // Then the streaming benchmark (scripts/bench/stream.ts): BENCH_STREAM=0 skips
 // it, BENCH_STREAM=only runs nothing else; BENCH_STREAM_CONCURRENCY streams at
 // once (64,256,512,1000), BENCH_STREAM_SEQUENTIAL streams one at a time per
-// target (15), BENCH_STREAM_ROUNDS (2), BENCH_STREAM_OUT (JSON path).
+// target (15), BENCH_STREAM_ROUNDS (2), BENCH_STREAM_OUT (JSON path),
+// BENCH_RELAY_PROCESSES (1; 2 runs the Node relay on two cores).
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, constants, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +62,7 @@ const readConfig = () => ({
     }),
     sequentialStreams: Math.round(envNumber('BENCH_STREAM_SEQUENTIAL', 15)),
     rounds: Math.round(envNumber('BENCH_STREAM_ROUNDS', 2)),
+    relayProcesses: Math.round(envNumber('BENCH_RELAY_PROCESSES', 1)),
     tokens: 64,
     tokenDelayMs: 20,
   },

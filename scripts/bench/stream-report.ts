@@ -34,6 +34,8 @@ export interface StreamPoint {
   ttft: TtftPercentiles;
   /** The proxy's CPU per 1,000 frames received, ms; null for direct or where /proc cannot tell. */
   cpuMsPer1kFrames: number | null;
+  /** The load generator's, likewise: it shares the machine, and must not be what a point measures. */
+  clientCpuMsPer1kFrames: number | null;
 }
 
 /** Nearest-rank percentile of sorted samples; NaN when there are none. */
@@ -41,12 +43,15 @@ function rank(sorted: Float64Array, q: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]! : NaN;
 }
 
+const perKFrames = (cpuSeconds: number | null, frames: number) => (cpuSeconds === null || frames === 0 ? null : (cpuSeconds * 1e6) / frames);
+
 export function summarize(
   target: StreamTarget,
   concurrency: number,
   samples: StreamSample[],
   framesPerStream: number,
   proxyCpuSeconds: number | null,
+  clientCpuSeconds: number | null = null,
 ): StreamPoint {
   const ttfts = Float64Array.from(samples.flatMap((s) => (s.ttftMs === null ? [] : [s.ttftMs]))).sort();
   const framesReceived = samples.reduce((n, s) => n + s.frames, 0);
@@ -62,7 +67,8 @@ export function summarize(
     maxGapMs: samples.reduce((m, s) => Math.max(m, s.maxGapMs), 0),
     errors: [...counts].map(([e, n]) => `${n}× ${e}`),
     ttft: { p50: rank(ttfts, 0.5), p90: rank(ttfts, 0.9), p99: rank(ttfts, 0.99) },
-    cpuMsPer1kFrames: proxyCpuSeconds === null || framesReceived === 0 ? null : (proxyCpuSeconds * 1e6) / framesReceived,
+    cpuMsPer1kFrames: perKFrames(proxyCpuSeconds, framesReceived),
+    clientCpuMsPer1kFrames: perKFrames(clientCpuSeconds, framesReceived),
   };
 }
 
@@ -208,11 +214,12 @@ export function renderStreams(rep: StreamReport): string {
         p.cpuMsPer1kFrames === null ? '-' : p.cpuMsPer1kFrames.toFixed(1),
         proxied ? fmt(ratio(p.cpuMsPer1kFrames, n?.cpuMsPer1kFrames)) : '-',
         proxied ? fmt(ratio(p.cpuMsPer1kFrames, r?.cpuMsPer1kFrames)) : '-',
+        p.clientCpuMsPer1kFrames === null ? '-' : p.clientCpuMsPer1kFrames.toFixed(1),
       ];
     });
   const concurrent = table(
-    'rlrrrrrrrrrrrr',
-    ['streams', 'target', 'frames', 'lost', 'stalled', 'max gap ms', 'TTFT p50', 'p90', 'p99', 'p99 vs nginx', 'vs relay', 'CPU ms/1k frames', 'vs nginx', 'vs relay'],
+    'rlrrrrrrrrrrrrr',
+    ['streams', 'target', 'frames', 'lost', 'stalled', 'max gap ms', 'TTFT p50', 'p90', 'p99', 'p99 vs nginx', 'vs relay', 'CPU ms/1k frames', 'vs nginx', 'vs relay', 'client ms/1k'],
     rows,
   );
   const v = streamVerdict(rep);

@@ -26,6 +26,8 @@ export interface StreamBenchConfig {
   /** Streams per target one at a time, over all rounds. */
   sequentialStreams: number;
   rounds: number;
+  /** Processes of the Node relay (BENCH_RELAY_PROCESSES): more than one asks whether a second core would help. */
+  relayProcesses: number;
   tokens: number;
   tokenDelayMs: number;
 }
@@ -59,6 +61,7 @@ function loadGenerator() {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return {
+    pid: child.pid!,
     run(job: StreamJob): Promise<StreamSample[]> {
       return new Promise((resolve, reject) => {
         const onExit = () => reject(new Error('the stream load generator exited'));
@@ -95,9 +98,9 @@ export async function streamBench(
     cleanups.push(nginx.stop);
     targets.push({ name: 'nginx', port: listen, pids: nginx.pids });
   } else skipped.nginx = `skipped (${NGINX_MISSING})`;
-  const relay = await startRelay(await freePort(), engine.port);
+  const relay = await startRelay(await freePort(), engine.port, cfg.relayProcesses);
   cleanups.push(relay.stop);
-  targets.push({ name: 'relay', port: relay.port, pids: () => [relay.pid] });
+  targets.push({ name: 'relay', port: relay.port, pids: relay.pids });
   targets.push({ name: 'gateway', port: Number(new URL(berth.url).port), pids: () => [berth.pid] });
 
   const gen = loadGenerator();
@@ -119,7 +122,9 @@ export async function streamBench(
   const points: StreamPoint[] = [];
   let turn = 0;
   const measure = async (concurrency: number) => {
-    const pooled = new Map<StreamTarget, { samples: StreamSample[]; cpu: number | null }>(live.map((t) => [t.name, { samples: [], cpu: 0 }]));
+    const pooled = new Map<StreamTarget, { samples: StreamSample[]; cpu: number | null; client: number | null }>(
+      live.map((t) => [t.name, { samples: [], cpu: 0, client: 0 }]),
+    );
     const perRound = concurrency === 1 ? Math.max(1, Math.ceil(cfg.sequentialStreams / cfg.rounds)) : concurrency;
     for (let round = 0; round < cfg.rounds; round++) {
       const order = live.map((_, i) => live[(i + turn) % live.length]!);
@@ -127,26 +132,34 @@ export async function streamBench(
       for (const t of order) {
         log(`  ${t.name} ${concurrency === 1 ? `${perRound} streams one at a time` : `${concurrency} streams at once`} round ${round + 1}/${cfg.rounds}: `);
         const pids = t.pids();
-        const before = cpuSeconds(pids);
+        const [before, clientBefore] = [cpuSeconds(pids), cpuSeconds([gen.pid])];
         const samples = await gen.run(job(t.port, perRound, concurrency === 1));
-        const after = cpuSeconds(pids);
+        const [after, clientAfter] = [cpuSeconds(pids), cpuSeconds([gen.pid])];
         const p = pooled.get(t.name)!;
         p.samples.push(...samples);
         p.cpu = p.cpu === null || before === null || after === null ? null : p.cpu + (after - before);
+        p.client = p.client === null || clientBefore === null || clientAfter === null ? null : p.client + (clientAfter - clientBefore);
         const failed = samples.filter((s) => s.error).length;
         log(failed ? `${failed} FAILED (${samples.find((s) => s.error)!.error})\n` : 'ok\n');
       }
     }
     for (const t of live) {
       const p = pooled.get(t.name)!;
-      points.push(summarize(t.name, concurrency, p.samples, expected, p.cpu));
+      points.push(summarize(t.name, concurrency, p.samples, expected, p.cpu, p.client));
     }
   };
   await measure(1);
   for (const c of cfg.concurrencies) await measure(c);
 
   return {
-    meta: { date: new Date().toISOString(), tokens: cfg.tokens, tokenDelayMs: cfg.tokenDelayMs, rounds: cfg.rounds, framesPerStream: expected },
+    meta: {
+      date: new Date().toISOString(),
+      tokens: cfg.tokens,
+      tokenDelayMs: cfg.tokenDelayMs,
+      rounds: cfg.rounds,
+      framesPerStream: expected,
+      relayProcesses: cfg.relayProcesses,
+    },
     skipped,
     points,
   };

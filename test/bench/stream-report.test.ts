@@ -15,7 +15,7 @@ describe('bench streams: one point from its samples', () => {
       sample(500, 67, STALL_MS + 1),
       sample(null, 3, 0, 'connection closed mid-stream'),
     ];
-    const p = summarize('gateway', 100, samples, 67, 0.2);
+    const p = summarize('gateway', 100, samples, 67, 0.2, 0.1);
     assert.equal(p.streams, 100);
     assert.equal(p.framesExpected, 6700);
     assert.equal(p.framesReceived, 99 * 67 + 3);
@@ -27,6 +27,7 @@ describe('bench streams: one point from its samples', () => {
     assert.equal(p.ttft.p90, 99);
     assert.equal(p.ttft.p99, 500);
     assert.ok(Math.abs(p.cpuMsPer1kFrames! - (0.2 * 1e6) / (99 * 67 + 3)) < 1e-9);
+    assert.ok(Math.abs(p.clientCpuMsPer1kFrames! - (0.1 * 1e6) / (99 * 67 + 3)) < 1e-9);
   });
 
   it('has no CPU figure without a proxy process, and NaN percentiles without a first token', () => {
@@ -47,6 +48,7 @@ const point = (target: StreamTarget, concurrency: number, over: Partial<StreamPo
   errors: [],
   ttft: { p50: 21, p90: 22, p99: 23 },
   cpuMsPer1kFrames: target === 'direct' ? null : 10,
+  clientCpuMsPer1kFrames: 8,
   ...over,
 });
 
@@ -113,6 +115,6 @@ describe('bench streams: verdict against the issue targets', () => {
   it('renders one row per target and point, with ratios to nginx and the relay', () => {
     const text = renderStreams(report((c) => (c > 1 ? { cpuMsPer1kFrames: 15 } : {})));
     assert.match(text, /^gateway\s+1\s+21\.0\s+22\.0\s+1\.00\s+1\.00\s+0$/m);
-    assert.match(text, /^\s*512\s+gateway\s+34304\/34304\s+0\s+0\s+30\.0\s+100\s+150\s+250\s+1\.25x\s+1\.00x\s+15\.0\s+1\.50x\s+1\.50x$/m);
+    assert.match(text, /^\s*512\s+gateway\s+34304\/34304\s+0\s+0\s+30\.0\s+100\s+150\s+250\s+1\.25x\s+1\.00x\s+15\.0\s+1\.50x\s+1\.50x\s+8\.0$/m);
   });
 });
