@@ -24,6 +24,12 @@ export interface StreamJob {
 export interface StreamSample {
   /** Request written → first frame carrying a generated token, ms; null when none came. */
   ttftMs: number | null;
+  /**
+   * Request written → first frame (vLLM's role chunk, sent before any token
+   * is generated), ms; null when none came. Free of the engine's token timer,
+   * so it shows a proxy's added latency more sharply than TTFT.
+   */
+  firstFrameMs: number | null;
   /** SSE events received (complete `\n\n`-terminated frames). */
   frames: number;
   /** Longest time between two consecutive frames, ms. */
@@ -47,6 +53,7 @@ function stream(socket: Socket, job: StreamJob, message: Buffer): Promise<Stream
     let lastFrameAt = 0;
     let maxGap = 0;
     let ttft: number | null = null;
+    let firstFrame: number | null = null;
     let prevLf = false;
     // Until the first token: the text of the current event, to look for it.
     let pending = '';
@@ -57,7 +64,7 @@ function stream(socket: Socket, job: StreamJob, message: Buffer): Promise<Stream
       socket.off('data', onData);
       socket.off('close', onClose);
       socket.off('timeout', onTimeout);
-      resolve({ ttftMs: ttft, frames, maxGapMs: maxGap, ...(error ? { error } : {}) });
+      resolve({ ttftMs: ttft, firstFrameMs: firstFrame, frames, maxGapMs: maxGap, ...(error ? { error } : {}) });
     };
     const onClose = () => finish('connection closed mid-stream');
     const onTimeout = () => {
@@ -101,6 +108,7 @@ function stream(socket: Socket, job: StreamJob, message: Buffer): Promise<Stream
         }
         if (n > 0) {
           if (frames > 0) maxGap = Math.max(maxGap, now - lastFrameAt);
+          else firstFrame = now - t0;
           lastFrameAt = now;
           frames += n;
         }
@@ -144,7 +152,7 @@ export async function runJob(job: StreamJob): Promise<StreamSample[]> {
     } finally {
       socket.destroy();
     }
-    while (samples.length < job.streams) samples.push({ ttftMs: null, frames: 0, maxGapMs: 0, error: 'connection closed' });
+    while (samples.length < job.streams) samples.push({ ttftMs: null, firstFrameMs: null, frames: 0, maxGapMs: 0, error: 'connection closed' });
     return samples;
   }
   // Connect every socket first, so the streams start together and connection

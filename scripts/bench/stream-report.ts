@@ -32,6 +32,8 @@ export interface StreamPoint {
   errors: string[];
   /** Time to first token, ms (streams that got one). */
   ttft: TtftPercentiles;
+  /** Time to the first frame (no token timer in it), ms. */
+  firstFrame: TtftPercentiles;
   /** The proxy's CPU per 1,000 frames received, ms; null for direct or where /proc cannot tell. */
   cpuMsPer1kFrames: number | null;
   /** The load generator's, likewise: it shares the machine, and must not be what a point measures. */
@@ -53,7 +55,9 @@ export function summarize(
   proxyCpuSeconds: number | null,
   clientCpuSeconds: number | null = null,
 ): StreamPoint {
-  const ttfts = Float64Array.from(samples.flatMap((s) => (s.ttftMs === null ? [] : [s.ttftMs]))).sort();
+  const sorted = (pick: (s: StreamSample) => number | null) => Float64Array.from(samples.flatMap((s) => (pick(s) === null ? [] : [pick(s)!]))).sort();
+  const ttfts = sorted((s) => s.ttftMs);
+  const firsts = sorted((s) => s.firstFrameMs);
   const framesReceived = samples.reduce((n, s) => n + s.frames, 0);
   const counts = new Map<string, number>();
   for (const s of samples) if (s.error) counts.set(s.error, (counts.get(s.error) ?? 0) + 1);
@@ -67,6 +71,7 @@ export function summarize(
     maxGapMs: samples.reduce((m, s) => Math.max(m, s.maxGapMs), 0),
     errors: [...counts].map(([e, n]) => `${n}× ${e}`),
     ttft: { p50: rank(ttfts, 0.5), p90: rank(ttfts, 0.9), p99: rank(ttfts, 0.99) },
+    firstFrame: { p50: rank(firsts, 0.5), p90: rank(firsts, 0.9), p99: rank(firsts, 0.99) },
     cpuMsPer1kFrames: perKFrames(proxyCpuSeconds, framesReceived),
     clientCpuMsPer1kFrames: perKFrames(clientCpuSeconds, framesReceived),
   };
@@ -89,6 +94,14 @@ export function addedTtft(rep: StreamReport, target: StreamTarget): { p50: numbe
   const d = find(rep, 'direct', 1);
   if (!t || !d || Number.isNaN(t.ttft.p50) || Number.isNaN(d.ttft.p50)) return null;
   return { p50: t.ttft.p50 - d.ttft.p50, p90: t.ttft.p90 - d.ttft.p90 };
+}
+
+/** Added time to the first frame over direct at one stream at a time, ms (p50); null when either is missing. */
+export function addedFirstFrame(rep: StreamReport, target: StreamTarget): number | null {
+  const t = find(rep, target, 1);
+  const d = find(rep, 'direct', 1);
+  if (!t || !d || Number.isNaN(t.firstFrame.p50) || Number.isNaN(d.firstFrame.p50)) return null;
+  return t.firstFrame.p50 - d.firstFrame.p50;
 }
 
 const x = (v: number) => `${v.toFixed(2)}x`;
@@ -186,11 +199,21 @@ export function renderStreams(rep: StreamReport): string {
   const fmt = (v: number | null) => (v === null ? '-' : x(v));
   const single = rep.points.filter((p) => p.concurrency === 1);
   const c1 = table(
-    'lrrrrrr',
-    ['one stream at a time', 'streams', 'TTFT p50 ms', 'p90 ms', 'added p50 ms', 'added p90 ms', 'lost'],
+    'lrrrrrrr',
+    ['one stream at a time', 'streams', 'TTFT p50 ms', 'p90 ms', 'added p50 ms', 'added p90 ms', 'added first frame p50 ms', 'lost'],
     single.map((p) => {
       const added = addedTtft(rep, p.target);
-      return [p.target, String(p.streams), ms(p.ttft.p50), ms(p.ttft.p90), added ? ms(added.p50) : '-', added ? ms(added.p90) : '-', String(lost(p))];
+      const first = addedFirstFrame(rep, p.target);
+      return [
+        p.target,
+        String(p.streams),
+        ms(p.ttft.p50),
+        ms(p.ttft.p90),
+        added ? ms(added.p50) : '-',
+        added ? ms(added.p90) : '-',
+        first === null ? '-' : first.toFixed(3),
+        String(lost(p)),
+      ];
     }),
   );
   const rows = rep.points

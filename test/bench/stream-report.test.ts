@@ -6,7 +6,13 @@ import { describe, it } from 'node:test';
 import type { StreamSample } from '../../scripts/bench/stream-load.js';
 import { addedTtft, renderStreams, STALL_MS, streamVerdict, summarize, type StreamPoint, type StreamReport, type StreamTarget } from '../../scripts/bench/stream-report.js';
 
-const sample = (ttftMs: number | null, frames = 67, maxGapMs = 25, error?: string): StreamSample => ({ ttftMs, frames, maxGapMs, ...(error ? { error } : {}) });
+const sample = (ttftMs: number | null, frames = 67, maxGapMs = 25, error?: string): StreamSample => ({
+  ttftMs,
+  firstFrameMs: ttftMs === null ? null : ttftMs - 9,
+  frames,
+  maxGapMs,
+  ...(error ? { error } : {}),
+});
 
 describe('bench streams: one point from its samples', () => {
   it('counts lost frames, stalls and failures, and takes nearest-rank TTFT percentiles', () => {
@@ -26,6 +32,7 @@ describe('bench streams: one point from its samples', () => {
     assert.equal(p.ttft.p50, 59);
     assert.equal(p.ttft.p90, 99);
     assert.equal(p.ttft.p99, 500);
+    assert.equal(p.firstFrame.p50, 50);
     assert.ok(Math.abs(p.cpuMsPer1kFrames! - (0.2 * 1e6) / (99 * 67 + 3)) < 1e-9);
     assert.ok(Math.abs(p.clientCpuMsPer1kFrames! - (0.1 * 1e6) / (99 * 67 + 3)) < 1e-9);
   });
@@ -47,6 +54,7 @@ const point = (target: StreamTarget, concurrency: number, over: Partial<StreamPo
   maxGapMs: 30,
   errors: [],
   ttft: { p50: 21, p90: 22, p99: 23 },
+  firstFrame: { p50: target === 'gateway' ? 1.25 : 1, p90: 2, p99: 3 },
   cpuMsPer1kFrames: target === 'direct' ? null : 10,
   clientCpuMsPer1kFrames: 8,
   ...over,
@@ -114,7 +122,7 @@ describe('bench streams: verdict against the issue targets', () => {
 
   it('renders one row per target and point, with ratios to nginx and the relay', () => {
     const text = renderStreams(report((c) => (c > 1 ? { cpuMsPer1kFrames: 15 } : {})));
-    assert.match(text, /^gateway\s+1\s+21\.0\s+22\.0\s+1\.00\s+1\.00\s+0$/m);
+    assert.match(text, /^gateway\s+1\s+21\.0\s+22\.0\s+1\.00\s+1\.00\s+0\.250\s+0$/m);
     assert.match(text, /^\s*512\s+gateway\s+34304\/34304\s+0\s+0\s+30\.0\s+100\s+150\s+250\s+1\.25x\s+1\.00x\s+15\.0\s+1\.50x\s+1\.50x\s+8\.0$/m);
   });
 });
