@@ -64,13 +64,12 @@ function stream(socket: Socket, job: StreamJob, message: Buffer): Promise<Stream
       socket.off('data', onData);
       socket.off('close', onClose);
       socket.off('timeout', onTimeout);
+      // What is left of a failed response must not be read as the next one's.
+      if (error) socket.destroy();
       resolve({ ttftMs: ttft, firstFrameMs: firstFrame, frames, maxGapMs: maxGap, ...(error ? { error } : {}) });
     };
     const onClose = () => finish('connection closed mid-stream');
-    const onTimeout = () => {
-      finish(`no data for ${job.idleTimeoutMs} ms`);
-      socket.destroy();
-    };
+    const onTimeout = () => finish(`no data for ${job.idleTimeoutMs} ms`);
     const onData = (d: Buffer) => {
       const now = performance.now();
       let body = d;
@@ -145,14 +144,17 @@ export async function runJob(job: StreamJob): Promise<StreamSample[]> {
     body,
   ]);
   if (job.sequential) {
-    const socket = await open(job.port);
+    let socket = await open(job.port);
     const samples: StreamSample[] = [];
     try {
-      for (let i = 0; i < job.streams && !socket.destroyed; i++) samples.push(await stream(socket, job, message));
+      for (let i = 0; i < job.streams; i++) {
+        // A failed stream closed its connection (or the proxy did): the next one opens another.
+        if (socket.destroyed) socket = await open(job.port);
+        samples.push(await stream(socket, job, message));
+      }
     } finally {
       socket.destroy();
     }
-    while (samples.length < job.streams) samples.push({ ttftMs: null, firstFrameMs: null, frames: 0, maxGapMs: 0, error: 'connection closed' });
     return samples;
   }
   // Connect every socket first, so the streams start together and connection
