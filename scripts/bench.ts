@@ -14,6 +14,12 @@
 // BENCH_WARMUP seconds (1), BENCH_CONNECTIONS (1,64), BENCH_TTFB_N streams per
 // target (50), BENCH_TOKEN_DELAY_MS (20), BENCH_NGINX (nginx binary), BENCH_OUT
 // (JSON path).
+//
+// Then the streaming benchmark (scripts/bench/stream.ts): BENCH_STREAM=0 skips
+// it, BENCH_STREAM=only runs nothing else; BENCH_STREAM_CONCURRENCY streams at
+// once (64,256,512,1000), BENCH_STREAM_SEQUENTIAL streams one at a time per
+// target (15), BENCH_STREAM_ROUNDS (2), BENCH_STREAM_OUT (JSON path),
+// BENCH_RELAY_PROCESSES (1; 2 runs the Node relay on two cores).
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, constants, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +31,8 @@ import { render, verdict, type CpuUse, type LoadRow, type Report, type Target, t
 import { cpuSeconds } from './bench/cpu.js';
 import { streamTimings } from './bench/ttfb.js';
 import { benchCli, renderCli } from './bench-cli.js';
+import { streamBench } from './bench/stream.js';
+import { renderStreams, streamVerdict } from './bench/stream-report.js';
 
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -46,7 +54,30 @@ const readConfig = () => ({
   ttfbN: envNumber('BENCH_TTFB_N', 50),
   tokenDelayMs: envNumber('BENCH_TOKEN_DELAY_MS', 20),
   out: process.env.BENCH_OUT ?? join(tmpdir(), 'berth-bench-results-latest.json'),
+  stream: process.env.BENCH_STREAM === '0' ? 'off' : process.env.BENCH_STREAM === 'only' ? 'only' : 'on',
+  streamBench: {
+    concurrencies: (process.env.BENCH_STREAM_CONCURRENCY ?? '64,256,512,1000').split(',').map((c) => {
+      const n = Number(c);
+      if (!Number.isInteger(n) || n < 2) throw new Error(`BENCH_STREAM_CONCURRENCY=${process.env.BENCH_STREAM_CONCURRENCY}: expected whole numbers above 1`);
+      return n;
+    }),
+    sequentialStreams: Math.round(envNumber('BENCH_STREAM_SEQUENTIAL', 15)),
+    rounds: Math.round(envNumber('BENCH_STREAM_ROUNDS', 2)),
+    relayProcesses: Math.round(envNumber('BENCH_RELAY_PROCESSES', 1)),
+    tokens: 64,
+    tokenDelayMs: 20,
+  },
+  streamOut: process.env.BENCH_STREAM_OUT ?? join(tmpdir(), 'berth-bench-streams-latest.json'),
 });
+
+/** The streaming benchmark, printed after the JSON points; 1 when a stream broke. */
+async function streams(cfg: ReturnType<typeof readConfig>, berth: Awaited<ReturnType<typeof startBerth>>, nginxBin: string | null): Promise<number> {
+  const report = await streamBench(berth, nginxBin, cfg.streamBench, cleanups, log);
+  console.log(`\n${renderStreams(report)}`);
+  writeFileSync(cfg.streamOut, JSON.stringify(report, null, 2) + '\n');
+  console.log(`\nstream results: ${cfg.streamOut}`);
+  return streamVerdict(report).failures.length || Object.values(report.skipped).some((s) => s.startsWith('FAILED')) ? 1 : 0;
+}
 
 const FAST = 'bench';
 const PACED = 'bench-paced';
@@ -115,6 +146,7 @@ async function main(): Promise<number> {
   log('starting the daemon and two fake engines...\n');
   const berth = await startBerth();
   cleanups.push(berth.stop);
+  if (cfg.stream === 'only') return streams(cfg, berth, nginxBin?.bin ?? null);
   const engine = { FAKE_START_DELAY_MS: '0', FAKE_TOKENS: String(TOKENS) };
   const fast = await berth.deploy(FAST, engine);
   const paced = await berth.deploy(PACED, { ...engine, FAKE_TOKEN_DELAY_MS: String(cfg.tokenDelayMs) });
@@ -203,9 +235,10 @@ async function main(): Promise<number> {
   console.log(`\n${render(report)}`);
   writeFileSync(cfg.out, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nresults: ${cfg.out}`);
+  const streamCode = cfg.stream === 'on' ? await streams(cfg, berth, nginxBin?.bin ?? null) : 0;
   const cli = await benchCli({ daemonUrl: berth.url, log });
   console.log(`\n${renderCli(cli)}`);
-  return verdict(report).failures.length || cli.some((f) => !f.met) ? 1 : 0;
+  return verdict(report).failures.length || streamCode || cli.some((f) => !f.met) ? 1 : 0;
 }
 
 let code = 1;

@@ -37,9 +37,13 @@
 // Cost: in pass-through mode the client's bytes are the engine's Buffers,
 // untouched; in strip mode, complete events are forwarded in the same push and
 // only an incomplete trailing event is held. An event is JSON-parsed only if
-// it contains `"usage":{` (both engines write compact pydantic JSON; the
-// sequence cannot occur inside a JSON string, whose quotes are escaped), and
-// then only its `usage` value is parsed.
+// it contains a `"usage"` key whose value is an object (`"usage" : {`, any
+// JSON whitespace around the colon: both engines write compact pydantic JSON
+// today, but a change of separators must neither leak the usage chunk to a
+// client nor lose its counts; `"usage"` then a colon cannot occur inside a
+// JSON string, whose quotes are escaped), and then only its `usage` value is
+// parsed. An event whose JSON spans several `data:` lines (the SSE way to send
+// pretty-printed JSON) is read as the lines joined with LF, as a client would.
 import { editJsonObject, jsonObjectMembers, skipWs, type JsonMember } from './json-spans.js';
 import { readUsage, type TokenUsage } from './token-usage.js';
 
@@ -67,13 +71,18 @@ export const MAX_EVENT_BYTES = 4 * 1024 * 1024;
 const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
+const TAB = 0x09;
+const COLON = 0x3a;
 const QUOTE = 0x22;
 const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const EMPTY = Buffer.alloc(0);
 const DATA = Buffer.from('data:');
-const USAGE_OBJECT = '"usage":{';
+const DATA_SPACE = Buffer.from('data: ');
+const LF_BUF = Buffer.from('\n');
+const CRLF_BUF = Buffer.from('\r\n');
+const USAGE_KEY = '"usage"';
 const CHAT_CHUNK = Buffer.from('"chat.completion.chunk"');
 const NULL = Buffer.from('null');
 const USAGE_TO_NULL = { replace: new Map([['usage', NULL]]) };
@@ -135,7 +144,7 @@ export class SseUsageTap {
     // Searched as latin1 text (same offsets as the bytes): V8's string search
     // is several times cheaper per call than Buffer#indexOf with a needle.
     const text = chunk.toString('latin1');
-    let nextUsage = text.indexOf(USAGE_OBJECT);
+    let nextUsage = findUsageObject(text, 0);
     let plain: boolean | null = null; // no CR and no run of three LFs: see below
     let skippedFor = -2; // the nextUsage the last skip was made for
     for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) {
@@ -167,7 +176,7 @@ export class SseUsageTap {
         evStart = end;
         continue;
       }
-      if (nextUsage !== -1 && nextUsage < end) nextUsage = text.indexOf(USAGE_OBJECT, end);
+      if (nextUsage !== -1 && nextUsage < end) nextUsage = findUsageObject(text, end);
       if (evStart === 0 && this.heldBytes > 0) {
         const event = Buffer.concat([...this.held, chunk.subarray(0, end)], this.heldBytes + end);
         this.held = [];
@@ -248,22 +257,29 @@ export class SseUsageTap {
     return flushed;
   }
 
-  /** Reads one complete event; returns its replacement (EMPTY to drop it), or null to forward it as is. */
-  /** `text` is `event` as latin1, for searching. */
+  /**
+   * Reads one complete event; returns its replacement (EMPTY to drop it), or
+   * null to forward it as is. `text` is `event` as latin1, for searching.
+   */
   private onEvent(event: Buffer, text: string): Buffer | null {
     if (!this.firstTokenSeen && carriesToken(text)) {
       this.firstTokenSeen = true;
       this.firstTokenCallback?.();
     }
-    if (text.indexOf(USAGE_OBJECT) === -1) return null;
+    if (findUsageObject(text, 0) === -1) return null;
     const data = dataField(event);
-    if (!data || event[data.start] !== OPEN_BRACE) return null;
-    const scanned = jsonObjectMembers(event, data.start);
-    if (!scanned || scanned.close >= data.end) return null;
+    if (!data) return null;
+    // One data line (what both engines send): the JSON is read in place.
+    // Several: read from the lines joined with LF, as an SSE client does.
+    const json = data.joined ?? event;
+    const open = skipWs(json, data.start);
+    if (json[open] !== OPEN_BRACE) return null;
+    const scanned = jsonObjectMembers(json, open);
+    if (!scanned || scanned.close >= data.end || skipWs(json, scanned.close + 1) < data.end) return null;
     const usageMember = lastMember(scanned.members, 'usage');
-    if (!usageMember || event[usageMember.valueStart] !== OPEN_BRACE) return null;
+    if (!usageMember || json[usageMember.valueStart] !== OPEN_BRACE) return null;
     try {
-      const usage = readUsage(JSON.parse(event.toString('utf8', usageMember.valueStart, usageMember.valueEnd)));
+      const usage = readUsage(JSON.parse(json.toString('utf8', usageMember.valueStart, usageMember.valueEnd)));
       if (usage) this.lastUsage = usage;
     } catch {
       return null;
@@ -271,16 +287,74 @@ export class SseUsageTap {
     if (!this.strip) return null;
 
     const choices = lastMember(scanned.members, 'choices');
-    if (choices && event[choices.valueStart] === OPEN_BRACKET && event[skipWs(event, choices.valueStart + 1)] === CLOSE_BRACKET) {
+    if (choices && json[choices.valueStart] === OPEN_BRACKET && json[skipWs(json, choices.valueStart + 1)] === CLOSE_BRACKET) {
       return EMPTY; // the extra usage-only event (vLLM both routes, SGLang completions)
     }
     const object = lastMember(scanned.members, 'object');
     const vllmChat =
-      this.backend === 'vllm' && !!object && event.subarray(object.valueStart, object.valueEnd).equals(CHAT_CHUNK);
-    const pieces = editJsonObject(event, data.start, vllmChat ? USAGE_REMOVED : USAGE_TO_NULL, scanned);
+      this.backend === 'vllm' && !!object && json.subarray(object.valueStart, object.valueEnd).equals(CHAT_CHUNK);
+    const pieces = editJsonObject(json, open, vllmChat ? USAGE_REMOVED : USAGE_TO_NULL, scanned);
     if (!pieces) return null;
-    return Buffer.concat([event.subarray(0, data.start), ...pieces, event.subarray(scanned.close + 1)]);
+    const edited = [json.subarray(data.start, open), ...pieces, json.subarray(scanned.close + 1, data.end)];
+    if (!data.joined) return Buffer.concat([event.subarray(0, data.start), ...edited, event.subarray(data.end)]);
+    return rewriteDataLines(event, Buffer.concat(edited));
   }
+}
+
+/**
+ * Where the next `"usage"` key with an object value starts in `text` from
+ * `from` on, or -1. JSON whitespace may surround the colon; so may a line
+ * break into the event's next `data:` line (JSON split over data lines).
+ * A false find only costs a parse; a miss would leak a usage chunk.
+ */
+export function findUsageObject(text: string, from: number): number {
+  for (let at = text.indexOf(USAGE_KEY, from); at !== -1; at = text.indexOf(USAGE_KEY, at + USAGE_KEY.length)) {
+    let i = skipSseWs(text, at + USAGE_KEY.length);
+    if (text.charCodeAt(i) !== COLON) continue;
+    i = skipSseWs(text, i + 1);
+    if (text.charCodeAt(i) === OPEN_BRACE) return at;
+  }
+  return -1;
+}
+
+/** Skips JSON whitespace, and a `data:` field name right after a line break (the JSON goes on in the next data line). */
+function skipSseWs(text: string, i: number): number {
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c === SPACE || c === TAB || c === CR) i++;
+    else if (c === LF) {
+      i++;
+      if (text.startsWith('data:', i)) i += DATA.length;
+    } else return i;
+  }
+}
+
+/**
+ * `event` with its data lines replaced by `data`, one `data: ` line per line
+ * of it, where its first data line was; other lines (event:, id:, comments)
+ * and the line endings stay as they were.
+ */
+function rewriteDataLines(event: Buffer, data: Buffer): Buffer {
+  const out: Buffer[] = [];
+  let wrote = false;
+  for (let s = 0; s < event.length; ) {
+    let e = event.indexOf(LF, s);
+    e = e === -1 ? event.length : e + 1;
+    const line = event.subarray(s, e);
+    if (!isDataLine(event, s, e)) out.push(line);
+    else if (!wrote) {
+      wrote = true;
+      const eol = line[line.length - 2] === CR ? CRLF_BUF : LF_BUF;
+      for (let a = 0; a <= data.length; ) {
+        let b = data.indexOf(LF, a);
+        if (b === -1) b = data.length;
+        out.push(DATA_SPACE, data.subarray(a, b), eol);
+        a = b + 1;
+      }
+    }
+    s = e;
+  }
+  return Buffer.concat(out);
 }
 
 /** The last member named `key` (JSON's last duplicate wins, as in Python's json). */
@@ -298,18 +372,33 @@ function carriesToken(event: string): boolean {
   return event.includes(TOOL_CALL);
 }
 
-/** The value span of the event's single `data:` line; null when there is none or several (neither engine splits data). */
-function dataField(event: Buffer): { start: number; end: number } | null {
-  let found: { start: number; end: number } | null = null;
+interface DataField {
+  /** The value's span: in `joined` when set, else in the event. */
+  start: number;
+  end: number;
+  /** Several data lines: their values joined with LF (what an SSE client parses). */
+  joined?: Buffer;
+}
+
+const isDataLine = (event: Buffer, s: number, e: number): boolean =>
+  s + DATA.length <= e && event.compare(DATA, 0, DATA.length, s, s + DATA.length) === 0;
+
+/** The event's data: the span of its one `data:` line (both engines), else its data lines joined; null when it has none. */
+function dataField(event: Buffer): DataField | null {
+  const values: Buffer[] = [];
+  let first: DataField | null = null;
   for (let s = 0; s < event.length; ) {
     let e = event.indexOf(LF, s);
     if (e === -1) e = event.length;
-    if (s + DATA.length <= e && event.compare(DATA, 0, DATA.length, s, s + DATA.length) === 0) {
-      if (found) return null;
+    if (isDataLine(event, s, e)) {
       const start = event[s + DATA.length] === SPACE ? s + DATA.length + 1 : s + DATA.length;
-      found = { start, end: e > start && event[e - 1] === CR ? e - 1 : e };
+      const end = e > start && event[e - 1] === CR ? e - 1 : e;
+      first ??= { start, end };
+      values.push(event.subarray(start, end));
     }
     s = e + 1;
   }
-  return found;
+  if (values.length <= 1) return first;
+  const joined = Buffer.concat(values.flatMap((v, i) => (i ? [LF_BUF, v] : [v])));
+  return { start: 0, end: joined.length, joined };
 }

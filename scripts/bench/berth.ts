@@ -40,7 +40,9 @@ export async function startBerth(): Promise<Berth> {
   // The caller's BERTH_* (an API key, a host) and FAKE_* (failure knobs, which the
   // daemon would hand on to the engines) would change what is measured.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(BERTH|FAKE)_/.test(k)));
-  const child = spawn(process.execPath, [join(REPO, 'bin/berth.mjs'), 'serve', '--port', String(port)], {
+  // BENCH_DAEMON_PROFILE=<dir>: the daemon writes a V8 CPU profile there when it stops.
+  const profile = process.env.BENCH_DAEMON_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_DAEMON_PROFILE] : [];
+  const child = spawn(process.execPath, [...profile, join(REPO, 'bin/berth.mjs'), 'serve', '--port', String(port)], {
     env: {
       ...inherited,
       BERTH_HOME: home,

@@ -286,3 +286,98 @@ describe('SseUsageTap, first token', () => {
     });
   }
 });
+
+describe('SseUsageTap, any valid JSON (an engine changing its separators must not leak usage)', () => {
+  // Python's json.dumps default separators (", ", ": "), and more.
+  const spaced = (usageSep: string, inner: string) =>
+    `data: {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [], "usage"${usageSep}{${inner}"prompt_tokens": 3, "total_tokens": 7, "completion_tokens": 4${inner}}}\n\n`;
+  const content = 'data: {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [{"index": 0, "delta": {"content": "Hi"}}]}\n\n';
+  const done = 'data: [DONE]\n\n';
+  for (const [name, sep, inner] of [
+    ['": {"', ': ', ''],
+    ['" : {"', ' : ', ''],
+    ['":{ " with inner spaces', ':', ' '],
+    ['tabs and CRs around the colon', '\t\r:\t ', '\t'],
+  ] as const) {
+    test(`usage written ${name}: counted, and its chunk dropped at any chunking`, () => {
+      const body = Buffer.from(content + spaced(sep, inner) + done);
+      for (const chunks of splits(body)) {
+        const tap = new SseUsageTap({ stripInjectedUsage: true, backend: 'vllm' });
+        assert.equal(run(tap, chunks).toString(), content + done);
+        assert.deepEqual(tap.usage, { promptTokens: 3, completionTokens: 4 });
+      }
+      const reader = new SseUsageTap({ stripInjectedUsage: false, backend: 'vllm' });
+      assert.deepEqual(run(reader, [body]), body);
+      assert.deepEqual(reader.usage, { promptTokens: 3, completionTokens: 4 });
+    });
+  }
+
+  test('"usage": null is no usage and passes untouched; "usage": {...} on the same backend is read', () => {
+    // SGLang's chunks carry "usage":null until the final one.
+    const chunk = (usage: string) =>
+      `data: {"id": "c", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": "x"}, "finish_reason": null}], "usage" : ${usage}}\n\n`;
+    const tap = new SseUsageTap({ stripInjectedUsage: true, backend: 'sglang' });
+    const plain = Buffer.from(chunk('null'));
+    assert.equal(tap.push(plain), plain, 'nothing to edit: the same Buffer');
+    assert.equal(tap.usage, null);
+    const final = chunk('{ "prompt_tokens" : 5 , "total_tokens" : 6 , "completion_tokens" : 1 }');
+    assert.equal(tap.push(Buffer.from(final)).toString(), chunk('null'));
+    assert.deepEqual(tap.usage, { promptTokens: 5, completionTokens: 1 });
+  });
+
+  test('the word usage elsewhere (a value, inside a string) is not a usage object', () => {
+    const body = Buffer.from(
+      'data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"\\"usage\\": {\\"prompt_tokens\\": 1}"}}],"note":"usage"}\n\n',
+    );
+    const tap = new SseUsageTap({ stripInjectedUsage: true, backend: 'vllm' });
+    assert.deepEqual(run(tap, [body]), body);
+    assert.equal(tap.usage, null);
+  });
+
+  test('pretty-printed JSON over several data: lines: read as a client joins them, the usage event dropped', () => {
+    const pretty = JSON.stringify(
+      { id: 'c', object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 2, total_tokens: 5, completion_tokens: 3 } },
+      null,
+      2,
+    );
+    const event = pretty.split('\n').map((l) => `data: ${l}\n`).join('') + '\n';
+    const content = 'data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"A"}}]}\n\n';
+    const body = Buffer.from(content + event + 'data: [DONE]\n\n');
+    for (const chunks of splits(body)) {
+      const tap = new SseUsageTap({ stripInjectedUsage: true, backend: 'vllm' });
+      assert.equal(run(tap, chunks).toString(), content + 'data: [DONE]\n\n');
+      assert.deepEqual(tap.usage, { promptTokens: 2, completionTokens: 3 });
+    }
+  });
+
+  test('pretty-printed SGLang final chunk: usage nulled, the event still one JSON document over its data lines', () => {
+    const doc = {
+      id: 'c',
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 4, total_tokens: 6, completion_tokens: 2 },
+    };
+    const event = 'id: 9\n' + JSON.stringify(doc, null, 2).split('\n').map((l) => `data: ${l}\r\n`).join('') + '\r\n';
+    const tap = new SseUsageTap({ stripInjectedUsage: true, backend: 'sglang' });
+    const out = run(tap, [Buffer.from(event)]).toString();
+    assert.deepEqual(tap.usage, { promptTokens: 4, completionTokens: 2 });
+    assert.ok(out.startsWith('id: 9\n') && out.endsWith('\r\n\r\n'), out);
+    const joined = out
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => l.slice('data: '.length))
+      .join('\n');
+    assert.deepEqual(JSON.parse(joined), { ...doc, usage: null });
+  });
+
+  test('CRLF framing with spaced JSON: counted and dropped at any chunking', () => {
+    const content = 'data: {"id": "c", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": "A"}}]}\r\n\r\n';
+    const usage = 'data: {"id": "c", "object": "chat.completion.chunk", "choices": [ ], "usage": {"prompt_tokens": 1, "total_tokens": 3, "completion_tokens": 2}}\r\n\r\n';
+    const done = 'data: [DONE]\r\n\r\n';
+    for (const chunks of splits(Buffer.from(content + usage + done))) {
+      const tap = new SseUsageTap({ stripInjectedUsage: true, backend: 'vllm' });
+      assert.equal(run(tap, chunks).toString(), content + done);
+      assert.deepEqual(tap.usage, { promptTokens: 1, completionTokens: 2 });
+    }
+  });
+});

@@ -149,7 +149,13 @@ export class ClientPool {
       onread: {
         buffer: this.readBuffer,
         callback: (n: number, buf: Uint8Array) => {
-          if (conn.exchange) conn.exchange.onData(Buffer.from(buf.subarray(0, n)));
+          if (conn.exchange) {
+            // allocUnsafe takes small reads from Node's shared pool; Buffer.from
+            // would give every read (a stream's every token) its own ArrayBuffer.
+            const copy = Buffer.allocUnsafe(n);
+            copy.set(buf.subarray(0, n));
+            conn.exchange.onData(copy);
+          }
           // Bytes on an idle connection: the engine is not speaking HTTP/1.1 as we think; drop it.
           else socket.destroy();
           // Keep reading; a slow client pauses the socket explicitly (ExchangeControl.pause).

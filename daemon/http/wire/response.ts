@@ -303,9 +303,22 @@ export class WireResponse {
       return;
     }
     if (data.length === 0) return;
-    this.queue(data.length.toString(16) + CRLF);
-    this.queue(data);
-    this.queue(CRLF);
+    if (data.length > COPY_LIMIT) {
+      this.queue(data.length.toString(16) + CRLF);
+      this.queue(data);
+      this.queue(CRLF);
+      return;
+    }
+    // A stream's chunk (a token or a few) framed in one buffer: when it is the
+    // tick's only piece, as for every token after the first, flush() writes it
+    // as is instead of collecting three pieces and copying them again.
+    const size = data.length.toString(16);
+    const framed = Buffer.allocUnsafe(size.length + data.length + 4);
+    framed.write(size + CRLF, 0, 'latin1');
+    framed.set(data, size.length + 2);
+    framed[framed.length - 2] = 0x0d;
+    framed[framed.length - 1] = 0x0a;
+    this.queue(framed);
   }
 
   private finish(): void {
