@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { HeaderLookup } from '../../daemon/http/wire/head.js';
+import { RequestHead, type HeaderLookup } from '../../daemon/http/wire/head.js';
 import { installWire } from '../../daemon/http/wire/server.js';
 
 // ---------------------------------------------------------------- servers
@@ -81,7 +81,8 @@ async function startTarget(withWire: boolean): Promise<Target> {
 
 /** The wire path's lookup is a RequestHead; its map form names every field. */
 function fieldNames(h: HeaderLookup): string[] {
-  return Object.keys((h as unknown as { headers: Record<string, unknown> }).headers);
+  assert.ok(h instanceof RequestHead);
+  return Object.keys(h.headers);
 }
 
 // ---------------------------------------------------------------- client
