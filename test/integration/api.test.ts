@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BerthEvent, DeploymentStatus, DoctorReport } from '../../daemon/contract/api.js';
 import { deploymentWhen, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { SAFETY_MS } from '../helpers/limits.js';
 
 /** Reads an SSE response until `done` says so, returning the data payloads. */
-async function readSse(res: Response, done: (items: unknown[]) => boolean, timeoutMs = 15_000): Promise<unknown[]> {
+async function readSse(res: Response, done: (items: unknown[]) => boolean, timeoutMs = SAFETY_MS): Promise<unknown[]> {
   const items: unknown[] = [];
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();

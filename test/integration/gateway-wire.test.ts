@@ -7,6 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { DeploymentStatus } from '../../daemon/contract/api.js';
 import { deploymentWhen, startTestDaemon, type TestDaemon, waitFor } from '../helpers/daemon.js';
+import { SAFETY_MS } from '../helpers/limits.js';
 
 // ---------------------------------------------------------------------------
 // A minimal HTTP/1.1 client on a raw socket.
@@ -78,7 +79,7 @@ class Wire {
   }
 
   /** Resolves with what `take` returns once it returns something; `take` consumes from `buf`. */
-  private until<T>(what: string, take: () => T | undefined, timeoutMs = 5000): Promise<T> {
+  private until<T>(what: string, take: () => T | undefined, timeoutMs = SAFETY_MS): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const done = () => {
         clearTimeout(timer);
@@ -201,7 +202,7 @@ class Wire {
   }
 
   /** Resolves once the server has ended the connection. */
-  closed(timeoutMs = 2000): Promise<void> {
+  closed(timeoutMs = SAFETY_MS): Promise<void> {
     return this.until('the server to close the connection', () => (this.ended ? true : undefined), timeoutMs).then(() => undefined);
   }
 
@@ -835,7 +836,7 @@ describe('gateway on the wire', () => {
           w.write(postChat('big', { extra: { stream: true, max_tokens: 30000 } }));
           await sleep(500);
           w.socket.resume();
-          const r = await w.readResponse(20_000);
+          const r = await w.readResponse();
           assert.equal(r.status, 200);
           assert.equal(r.chunked, true);
           const events = r.text.split('\n\n').filter(Boolean);
