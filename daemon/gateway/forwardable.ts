@@ -32,7 +32,7 @@ export function assertForwardablePath(route: string): void {
   throw new HttpError(
     400,
     'invalid_path',
-    `the request path has ${describeChar(route.charCodeAt(i))} at offset ${i + 3}; ` +
+    `the request target has ${describeChar(route.charCodeAt(i))} at offset ${i + 3}; ` +
       'only visible ASCII can be forwarded to a model server (percent-encode anything else)',
   );
 }

@@ -20,11 +20,13 @@ export interface Gateway {
   wire: Pick<WireOptions, 'accepts' | 'admit' | 'handle'>;
 }
 
-/** The route under /v1 of a POST the gateway serves, or null. */
+/**
+ * The target under /v1 of a POST the gateway serves, query included (it goes
+ * to the engine as sent, like the body), or null.
+ */
 function gatewayRoute(method: string | undefined, url: string): string | null {
   if (method !== 'POST' || !url.startsWith('/v1/')) return null;
-  const q = url.indexOf('?');
-  return url.slice(3, q === -1 ? undefined : q);
+  return url.slice(3);
 }
 
 export function createGateway(deps: GatewayDeps): Gateway {

@@ -144,6 +144,7 @@ interface ServeContext {
   /** What goes to the engine, checked (see forwardable.ts). */
   upstreamHeaders: Record<string, string>;
   res: ClientResponse;
+  /** The target after /v1, query included. */
   route: string;
   parsed: ParsedRequest;
   target: ModelTarget;
@@ -158,7 +159,8 @@ async function serveOn(deps: GatewayDeps, ctx: ServeContext): Promise<Attempt> {
   const { target, parsed, res } = ctx;
   // Replicas that failed this request; made on the first retry only.
   let exclude: Set<string> | null = null;
-  const injectUsage = parsed.stream && !parsed.includeUsage && USAGE_ROUTES.has(ctx.route);
+  const q = ctx.route.indexOf('?');
+  const injectUsage = parsed.stream && !parsed.includeUsage && USAGE_ROUTES.has(q === -1 ? ctx.route : ctx.route.slice(0, q));
   const body = buildBody(parsed, target, ctx.fallbackName, injectUsage);
   for (;;) {
     let lease: Lease;
