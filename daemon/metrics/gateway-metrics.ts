@@ -81,7 +81,6 @@ export class GatewayMetrics {
   private readonly completionTokens: Counter<'model'>;
   private readonly inFlightGauge: Gauge<'model'>;
   private readonly queuedGauge: Gauge<'model'>;
-  private readonly replicas: Gauge<'deployment' | 'state'>;
   private readonly coldStart: Histogram<'deployment'>;
   private readonly swap: Histogram<'deployment'>;
   private readonly retries: Counter<'model'>;
@@ -153,7 +152,8 @@ export class GatewayMetrics {
       registers,
     });
     const replicaStates = opts.replicaStates;
-    this.replicas = new Gauge({
+    // Kept by the registry, read only through its collect() at scrape time.
+    new Gauge({
       name: 'berth_replicas',
       help: 'Replicas per deployment and state.',
       labelNames: ['deployment', 'state'],

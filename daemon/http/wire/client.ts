@@ -202,7 +202,6 @@ class Exchange implements ExchangeControl {
   private conn: Conn | null = null;
   private phase = Phase.Head;
   private headBuf: Buffer | null = null;
-  private status = 0;
   private remaining = -1;
   private chunked: ChunkedDecoder | null = null;
   private untilClose = false;
@@ -270,7 +269,6 @@ class Exchange implements ExchangeControl {
         if (!head) throw new ClientError('ERR_BAD_RESPONSE', 'malformed response head');
         // An interim response (100 Continue, 103 Early Hints): the real one follows.
         if (head.status < 200 && head.status !== 101) return this.onData(buf.subarray(end + 4));
-        this.status = head.status;
         this.closeAfter = head.close;
         this.keepAliveS = head.keepAliveS;
         const bodiless = this.headRequest || head.status === 204 || head.status === 304 || head.status === 101;
