@@ -88,7 +88,10 @@ export class GatewayMetrics {
 
   constructor(opts: GatewayMetricsOptions) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'berth_' });
+    // prom-client samples event-loop lag with a 10 ms libuv timer by default,
+    // which wakes an idle daemon 100 times a second (seen in strace) and keeps
+    // a laptop's CPU out of deep sleep. Once a second still shows a stalled loop.
+    collectDefaultMetrics({ register: this.registry, prefix: 'berth_', eventLoopMonitoringPrecision: 1000 });
 
     const byModel = this.byModel;
     const byModelStatus = this.byModelStatus;
