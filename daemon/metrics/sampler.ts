@@ -105,8 +105,10 @@ export class StatsSampler {
       if (this.closed) return;
       this.forgetAllBut(targets);
       for (const s of stats) this.history.add(s);
+      // With no deployments, one empty sample says it all; not one every tick.
+      const news = stats.length > 0 || this.current.length > 0;
       this.current = stats;
-      this.deps.publish(stats);
+      if (news) this.deps.publish(stats);
     } finally {
       this.busy = false;
     }

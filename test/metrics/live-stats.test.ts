@@ -142,6 +142,10 @@ describe('StatsSampler', () => {
     await h.tick();
     assert.deepEqual(h.sampler.historyOf('qwen').points, []);
     assert.deepEqual(h.sampler.latest(), []);
+    assert.deepEqual(h.published.at(-1), [], 'the last deployment left: one empty sample says so');
+    const before = h.published.length;
+    await h.tick();
+    assert.equal(h.published.length, before, 'and no more empty ones after it');
     h.sampler.close();
     const published = h.published.length;
     await h.tick();
