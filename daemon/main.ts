@@ -13,6 +13,7 @@ import { installWire } from './http/wire/server.js';
 import { createPtyLauncher } from './launchers/pty.js';
 import { createLogger } from './logs/logger.js';
 import { isPortFree } from './net/port-probe.js';
+import { createLiveFeed } from './api/live-feed.js';
 import { createServer } from './server.js';
 import { StateStore } from './state/store.js';
 import { Supervisor } from './supervisor/supervisor.js';
@@ -60,11 +61,18 @@ export async function startDaemon(settings: Settings, opts: { log?: Logger; env?
       swap: (deployment, _evicted, seconds) => metrics.observeSwap(deployment, seconds),
     },
   });
-  const { reaped, warnings } = await supervisor.init();
+  // Subscribed to the bus before init() restores anything, so the stream
+  // misses no event; the sampler ticks from here until close.
+  const live = createLiveFeed({ supervisor, events, inventory, metrics, version: BERTH_VERSION });
+  live.start();
+  const { reaped, warnings } = await supervisor.init().catch((err: unknown) => {
+    live.close();
+    throw err;
+  });
   if (reaped) log.warn({ reaped }, 'reaped engines left by a previous daemon');
   for (const w of warnings) log.warn(w);
 
-  const listener = createServer({ settings, supervisor, events, inventory, log, metrics, version: BERTH_VERSION });
+  const listener = createServer({ settings, supervisor, events, inventory, log, metrics, version: BERTH_VERSION, live });
   // Longer than any client's idle timeout (undici's is 4 s, SDKs' up to 60 s),
   // so a client never reuses a connection we are closing.
   const keepAliveTimeoutMs = 65_000;
@@ -80,6 +88,7 @@ export async function startDaemon(settings: Settings, opts: { log?: Logger; env?
       } else reject(err);
     });
   }).catch(async (err: unknown) => {
+    live.close();
     await supervisor.shutdown();
     throw err;
   });
@@ -91,6 +100,7 @@ export async function startDaemon(settings: Settings, opts: { log?: Logger; env?
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
+      live.close();
       server.close();
       server.closeAllConnections();
       wire.closeAll();
@@ -104,11 +114,23 @@ export async function startDaemon(settings: Settings, opts: { log?: Logger; env?
 export async function serveForeground(settings: Settings): Promise<number> {
   const daemon = await startDaemon(settings);
   return new Promise<number>((resolve) => {
+    let stopping = false;
     const onSignal = (sig: NodeJS.Signals) => {
+      if (stopping) return; // close() is under way; a repeated Ctrl-C must not cut it short
+      stopping = true;
       daemon.log.info({ signal: sig }, 'stopping engines');
-      void daemon.close().then(() => resolve(0));
+      void daemon.close().then(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        resolve(0);
+      });
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    // on(), not once(): while an nvidia-smi run is in flight, execa's
+    // signal-exit also listens, and re-raises the signal to kill the process
+    // when it finds itself the only listener, which it would be once a once()
+    // listener had removed itself: the daemon would die with its engines
+    // still running.
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
 }

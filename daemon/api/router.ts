@@ -6,9 +6,10 @@ import type { Settings } from '../config/settings.js';
 import { runDoctor } from '../doctor/doctor.js';
 import type { EventBus } from '../events/bus.js';
 import { errorMiddleware, notFound } from '../http/errors.js';
-import { openSse } from '../http/sse.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { deploymentsRouter } from './deployments.js';
+import type { LiveFeed } from './live-feed.js';
+import { liveRouter } from './live.js';
 import { deploymentStats } from './stats.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 
@@ -20,6 +21,7 @@ export interface ApiDeps {
   log: Logger;
   metrics: GatewayMetrics;
   version: string;
+  live: LiveFeed;
 }
 
 export function apiRouter(deps: ApiDeps): Router {
@@ -39,13 +41,10 @@ export function apiRouter(deps: ApiDeps): Router {
   r.get('/doctor', async (_req, res) => {
     res.json(await runDoctor(deps.settings, deps.inventory));
   });
-  r.get('/events', (req, res) => {
-    const sse = openSse(req, res);
-    sse.onClose(deps.events.subscribe((e) => sse.send(e, e.type)));
-  });
   r.get('/deployments/:name/stats', async (req, res) => {
     res.json(await deploymentStats(deps.supervisor, deps.metrics, String(req.params.name)));
   });
+  r.use(liveRouter(deps.live, deps.supervisor));
   r.use(deploymentsRouter(deps.supervisor));
   r.use((req, _res, next) => next(notFound(`no route ${req.method} /api/v1${req.path}`, 'route_not_found')));
   r.use(errorMiddleware('berth', deps.log));

@@ -37,6 +37,8 @@ const flagSchema = z.object({
   availableFrom: z.string().optional(),
   changedIn: z.array(z.object({ version: z.string(), field: z.literal('choices'), value: z.array(choice) })).optional(),
   deprecated: z.boolean().optional(),
+  /** argparse's default, as the introspection printed it (null: none, or computed at run time). */
+  default: z.unknown().optional(),
 });
 
 const specSchema = z.object({

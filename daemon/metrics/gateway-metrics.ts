@@ -65,6 +65,15 @@ interface ModelSeries {
   inFlight: number;
 }
 
+/** Totals since the daemon started, for one deployment's served names (see counters()). */
+export interface GatewayCounters {
+  requests: number;
+  completionTokens: number;
+  ttftCount: number;
+  /** Cumulative count per upper bound in seconds, sorted, +Inf last; empty before the first observation. */
+  ttftBuckets: [number, number][];
+}
+
 interface StatusCount {
   model: string;
   status: string;
@@ -280,6 +289,21 @@ export class GatewayMetrics {
 
   fallback(model: string, to: string): void {
     this.fallbacks.inc({ model, to });
+  }
+
+  /**
+   * The running totals the stats sampler diffs between two ticks, summed over
+   * `models` (a deployment's served names): requests answered, completion
+   * tokens, and the time-to-first-token histogram's cumulative buckets.
+   */
+  async counters(models: readonly string[]): Promise<GatewayCounters> {
+    const names = new Set(models);
+    let requests = 0;
+    for (const c of this.byModelStatus.values()) if (names.has(c.model)) requests += c.count;
+    let completionTokens = 0;
+    for (const [model, s] of this.byModel) if (names.has(model)) completionTokens += s.completion;
+    const ttft = histogramParts((await this.ttft.get()).values.filter((x) => names.has(String(x.labels.model))));
+    return { requests, completionTokens, ttftCount: ttft.count, ttftBuckets: ttft.buckets };
   }
 
   /** The Prometheus text for GET /metrics, and the Content-Type to send with it. */

@@ -17,6 +17,8 @@ const HAS_PROC = process.platform === 'linux';
 export interface StatFields {
   /** Field 3: R, S, D, Z, T, ... */
   state: string;
+  /** Field 4. */
+  ppid: number;
   /** Field 5. */
   pgrp: number;
   /** Field 22, kept as text: it is only ever compared, and may exceed 2^53 ticks in theory. */
@@ -36,11 +38,12 @@ export function parseStat(text: string): StatFields | null {
   // After ") " come fields 3, 4, 5, ...: field N is at index N - 3.
   const rest = text.slice(close + 2).split(' ');
   const state = rest[0];
+  const ppid = Number(rest[1]);
   const pgrp = Number(rest[2]);
   const startTime = rest[19];
   const cpuTicks = Number(rest[11]) + Number(rest[12]);
-  if (!state || !Number.isInteger(pgrp) || !startTime || !/^\d+$/.test(startTime) || !Number.isInteger(cpuTicks)) return null;
-  return { state, pgrp, startTime, cpuTicks };
+  if (!state || !Number.isInteger(ppid) || !Number.isInteger(pgrp) || !startTime || !/^\d+$/.test(startTime) || !Number.isInteger(cpuTicks)) return null;
+  return { state, ppid, pgrp, startTime, cpuTicks };
 }
 
 function readStat(pid: number): StatFields | null {
@@ -112,4 +115,24 @@ export function groupMembers(pgid: number): number[] {
     if (stat && stat.pgrp === pgid && stat.state !== 'Z') members.push(pid);
   }
   return members;
+}
+
+/**
+ * Process group and parent of each of `pids` and of their ancestors (up to
+ * `maxDepth` generations), for mapping GPU processes to the engines that
+ * started them (gpu/usage.ts). Pids that are gone, or in another pid
+ * namespace (nvidia-smi run in a container), are simply absent.
+ */
+export function readProcLinks(pids: readonly number[], maxDepth = 64): Map<number, { pgid: number; ppid: number }> {
+  const links = new Map<number, { pgid: number; ppid: number }>();
+  for (const start of pids) {
+    let pid = start;
+    for (let depth = 0; depth <= maxDepth && pid > 1 && !links.has(pid); depth++) {
+      const stat = readStat(pid);
+      if (!stat || stat.state === 'Z') break;
+      links.set(pid, { pgid: stat.pgrp, ppid: stat.ppid });
+      pid = stat.ppid;
+    }
+  }
+  return links;
 }

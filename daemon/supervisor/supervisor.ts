@@ -13,6 +13,8 @@
 import type { DeploymentStatus, LaunchPlan } from '../contract/api.js';
 import type { Deployment } from '../contract/deployment.js';
 import { normalizeDeployment } from '../config/deployment.js';
+import { memoryFraction } from '../engines/memory-budget.js';
+import type { GpuClaim } from '../gpu/usage.js';
 import { HttpError, notFound } from '../http/errors.js';
 import type { Lease } from './deployment.js';
 import { publisher, type SupervisorDeps } from './deps.js';
@@ -158,6 +160,22 @@ export class Supervisor {
   /** Ready replicas of a deployment, for stats scraping and adapter discovery. */
   readyReplicas(name: string): Replica[] {
     return this.registry.get(name)?.ready() ?? [];
+  }
+
+  /**
+   * Every replica with an engine process now, its GPUs and its memory budget:
+   * what GPU accounting maps nvidia-smi's processes onto.
+   */
+  gpuClaims(): GpuClaim[] {
+    const out: GpuClaim[] = [];
+    for (const c of this.registry.all()) {
+      for (const r of c.replicas) {
+        const pid = r.status().pid;
+        if (pid === null) continue;
+        out.push({ deployment: c.name, replica: r.id, pid, gpus: r.plan.gpus, memoryFraction: memoryFraction(r.plan) });
+      }
+    }
+    return out;
   }
 
   async plan(input: unknown): Promise<LaunchPlan> {

@@ -1,11 +1,14 @@
 // The fake itself: other suites rely on it answering like nvidia-smi from any directory.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
 import { COMPUTE_APPS_ARGV, QUERY_GPU_ARGV } from '../../daemon/gpu/nvidia-smi.js';
 import { fakeNvidiaSmiEnv, fakeNvidiaSmiPath } from '../fakes/nvidia-smi/env.js';
 import { fixtureText } from '../fakes/nvidia-smi/fixtures.js';
+import type { GpuAppFile } from '../fakes/nvidia-smi/gpu-apps.js';
 
 const run = (env: Record<string, string>, argv: readonly string[]) =>
   execa(fakeNvidiaSmiPath, argv, { cwd: tmpdir(), env, reject: false, stripFinalNewline: false });
@@ -43,4 +46,26 @@ test('an unknown machine is a loud error', async () => {
   const r = await run(fakeNvidiaSmiEnv('no-such-box'), QUERY_GPU_ARGV);
   assert.equal(r.exitCode, 255);
   assert.match(r.stderr, /FAKE_NVIDIA_SMI_MACHINE/);
+});
+
+test('compute-apps: engines recorded in FAKE_GPU_APPS_DIR, on the GPUs their CUDA_VISIBLE_DEVICES names', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-gpu-apps-'));
+  try {
+    const record = (app: GpuAppFile) => writeFileSync(join(dir, `${app.pid}.json`), JSON.stringify(app));
+    record({ pid: process.pid, name: 'python3', cudaVisibleDevices: '1,3', usedMiB: 2048 });
+    record({ pid: 2 ** 22 + 12345, name: 'python3', cudaVisibleDevices: '0', usedMiB: 1 }); // dead: skipped
+    const given = [{ pid: 7, name: 'jupyter', gpuUuid: 'GPU-00000005-0000-0000-0000-000000000005', usedMiB: 100 }];
+    const r = await run(fakeNvidiaSmiEnv('h100x8', given, dir), COMPUTE_APPS_ARGV);
+    assert.equal(r.exitCode, 0);
+    assert.equal(
+      r.stdout,
+      '7, jupyter, GPU-00000005-0000-0000-0000-000000000005, 100\n' +
+        `${process.pid}, python3, GPU-00000001-0000-0000-0000-000000000001, 2048\n` +
+        `${process.pid}, python3, GPU-00000003-0000-0000-0000-000000000003, 2048\n`,
+    );
+    const none = await run(fakeNvidiaSmiEnv('no-devices', undefined, dir), COMPUTE_APPS_ARGV);
+    assert.doesNotMatch(none.stdout, new RegExp(`^${process.pid},`, 'm'), 'a machine without GPUs lists no engine');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -48,7 +48,10 @@ describe('management API', () => {
       events.filter((e) => e.type === 'replica.state').map((e) => (e as { state: string }).state),
       ['starting', 'ready'],
     );
-    assert.equal(events[0]!.type, 'deployment.created');
+    // A snapshot first (the stream's contract), then the deployment's own events, created first.
+    assert.equal((events[0] as { type: string }).type, 'snapshot');
+    const about = events.filter((e) => e.type.startsWith('deployment.') || e.type === 'replica.state');
+    assert.equal(about[0]!.type, 'deployment.created');
   });
 
   it('follows logs live over SSE', async () => {

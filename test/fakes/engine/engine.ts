@@ -5,6 +5,7 @@ import { DeprecatedFlagError, buildParser, parseArgs } from './argparse.js';
 import { configure } from './config.js';
 import type { Runtime } from './inference.js';
 import type { Knobs } from './knobs.js';
+import { recordGpuUse } from './gpu-apps.js';
 import { crash, forever, installSignals, killSelf } from './lifecycle.js';
 import { replay } from './log-lines.js';
 import { LoraRegistry } from './lora.js';
@@ -62,6 +63,8 @@ export async function runEngine(engine: EngineName, version: string, args: strin
   }
 
   const cfg = configure(engine, version, spec, parser, parsed.values, knobs);
+  // The model loads onto the GPUs from here on; a real engine holds their memory until it exits.
+  recordGpuUse(knobs, process.pid, 'python3');
   const state = new FakeState(engine, knobs.echoEnv);
   const rt: Runtime = {
     cfg,

@@ -35,6 +35,10 @@ export interface Knobs {
   scenario: string | undefined;
   /** FAKE_ECHO_ENV=A,B: extra env keys reported by GET /fake/state. */
   echoEnv: string[];
+  /** FAKE_GPU_APPS_DIR: where to record the GPU memory this engine holds, for the fake nvidia-smi. */
+  gpuAppsDir: string | undefined;
+  /** FAKE_GPU_MEMORY_MIB (1024): MiB held on each visible GPU while FAKE_GPU_APPS_DIR is set. */
+  gpuMemoryMiB: number;
 }
 
 function int(name: string, fallback: number): number {
@@ -65,5 +69,7 @@ export function readKnobs(): Knobs {
     spawnChild: flag('FAKE_SPAWN_CHILD'),
     scenario: process.env.FAKE_SCENARIO || undefined,
     echoEnv: (process.env.FAKE_ECHO_ENV ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    gpuAppsDir: process.env.FAKE_GPU_APPS_DIR || undefined,
+    gpuMemoryMiB: int('FAKE_GPU_MEMORY_MIB', 1024),
   };
 }

@@ -1,6 +1,7 @@
 // How the fake engine ends: signals, crashes, and the EngineCore-like child.
 import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
+import { recordGpuUse } from './gpu-apps.js';
 import type { Knobs } from './knobs.js';
 import { emit, replay, sleep, uvicornLine, vllmLine } from './log-lines.js';
 import type { EngineName } from './shared.js';
@@ -91,10 +92,12 @@ const CHILD_TTL_MS = 10 * 60_000;
  * ignores SIGHUP (the pty hangup when its parent, the session leader, exits) and has no
  * stdio, so it outlives the parent: only a signal to the whole group ends it early.
  */
-export function spawnChild(state: FakeState): void {
+export function spawnChild(state: FakeState, knobs: Knobs): void {
   const script = `process.on('SIGHUP', () => {}); setTimeout(() => process.exit(0), ${CHILD_TTL_MS});`;
   const child = spawn(process.execPath, ['-e', script, 'fake-engine-core'], { stdio: 'ignore', detached: false });
   child.unref();
   state.childPid = child.pid ?? null;
+  // Like vLLM's EngineCore, the child is where the model's memory lives.
+  if (child.pid !== undefined) recordGpuUse(knobs, child.pid, 'VLLM::EngineCore');
   process.stdout.write(`FAKE child pid=${child.pid}\n`);
 }

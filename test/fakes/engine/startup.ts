@@ -41,7 +41,7 @@ export async function startVllm(rt: Runtime, t: Template, onServer: (s: Server) 
   await replay('vllm', lines.slice(0, bound + 1), 0, t.edit);
   // create_server_socket() runs here; the socket stays bound, not listening, until the end.
   if (!(await portFree(cfg))) return vllmPortInUse(t);
-  if (knobs.spawnChild) spawnChild(rt.state);
+  if (knobs.spawnChild) spawnChild(rt.state, knobs);
   await replay('vllm', lines.slice(bound + 1, serving), knobs.startDelayMs, t.edit);
   if (knobs.neverReady) return forever();
   const head = lines.slice(serving, ready + 1);
@@ -72,7 +72,7 @@ export async function startSglang(rt: Runtime, t: Template, onServer: (s: Server
   const running = at(lines, /Uvicorn running on/, 'Uvicorn running on');
   const readyAt = lines.findIndex((l) => l.includes('The server is fired up and ready to roll!'));
   await replay('sglang', lines.slice(0, 1), 0, t.edit);
-  if (knobs.spawnChild) spawnChild(rt.state);
+  if (knobs.spawnChild) spawnChild(rt.state, knobs);
   await replay('sglang', lines.slice(1, uvicorn), knobs.startDelayMs, t.edit);
   if (knobs.neverReady) return forever();
   await replay('sglang', lines.slice(uvicorn, running), 0, t.edit);

@@ -6,9 +6,13 @@
 //                              the first machine that knows an argv answers it.
 //   FAKE_NVIDIA_SMI_PROCESSES  JSON array of {pid, name, gpuUuid, usedMiB}; when set it is the
 //                              answer to Berth's compute-apps query.
+//   FAKE_GPU_APPS_DIR          where running fake engines record themselves (gpu-apps.ts): each
+//                              live one is added to the compute-apps answer on the GPUs its
+//                              CUDA_VISIBLE_DEVICES names.
 import type { GpuProcess } from '../../../daemon/contract/api.js';
-import { COMPUTE_APPS_ARGV } from '../../../daemon/gpu/nvidia-smi.js';
-import { casesFile, fixtureBytes, type FixtureCase } from './fixtures.js';
+import { COMPUTE_APPS_ARGV, parseQueryGpu, QUERY_GPU_ARGV } from '../../../daemon/gpu/nvidia-smi.js';
+import { casesFile, fixtureBytes, fixtureText, type FixtureCase } from './fixtures.js';
+import { GPU_APPS_DIR_ENV, gpuApps } from './gpu-apps.js';
 
 // Cases whose exit code was not captured get the value the fixture README points to.
 const UNCAPTURED_EXIT: Readonly<Record<string, number>> = {
@@ -32,8 +36,7 @@ function reply(stdout: Buffer | string, exitCode: number, stderr: Buffer | strin
   process.exitCode = exitCode;
 }
 
-function processRows(json: string): string {
-  const processes = JSON.parse(json) as GpuProcess[];
+function processRows(processes: readonly GpuProcess[]): string {
   // Placeholders as nvidia-smi prints them for an unknown name / size.
   return processes
     .map((p) => `${p.pid}, ${p.name ?? '[Not Found]'}, ${p.gpuUuid ?? '[N/A]'}, ${p.usedMiB ?? '[N/A]'}\n`)
@@ -51,8 +54,13 @@ function answer(machines: readonly string[], argv: readonly string[]): void {
   }
 
   const processes = process.env.FAKE_NVIDIA_SMI_PROCESSES;
-  if (processes !== undefined && sameArgv(argv, COMPUTE_APPS_ARGV)) {
-    reply(processRows(processes), 0);
+  const appsDir = process.env[GPU_APPS_DIR_ENV];
+  // A machine without GPUs answers as it always does; engines cannot hold memory there.
+  const uuids = appsDir && sameArgv(argv, COMPUTE_APPS_ARGV) ? gpuUuids(machines, cases) : new Map<number, string>();
+  if ((processes !== undefined || uuids.size > 0) && sameArgv(argv, COMPUTE_APPS_ARGV)) {
+    const given = processes !== undefined ? (JSON.parse(processes) as GpuProcess[]) : [];
+    const engines = appsDir ? gpuApps(appsDir, uuids) : [];
+    reply(processRows([...given, ...engines]), 0);
     return;
   }
 
@@ -79,6 +87,17 @@ function answer(machines: readonly string[], argv: readonly string[]): void {
   // Anything else: what nvidia-smi says for an option it does not know (unknown-option).
   // Which argument a real driver would object to cannot be known here; name the first.
   reply(`ERROR: Option ${argv[0] ?? ''} is not recognized. Please run 'nvidia-smi -h' for help.\n\n`, 2);
+}
+
+/** Index → uuid of the GPUs the machine's --query-gpu capture lists (none when it has no GPUs). */
+function gpuUuids(machines: readonly string[], cases: [string, FixtureCase][]): Map<number, string> {
+  for (const machine of machines) {
+    const hit = cases.find(([, c]) => c.machine === machine && sameArgv(c.argv, QUERY_GPU_ARGV));
+    if (!hit) continue;
+    if (hit[1].exit_code !== 0) return new Map();
+    return new Map(parseQueryGpu(fixtureText(hit[1].stdout)).gpus.map((g) => [g.index, g.uuid]));
+  }
+  return new Map();
 }
 
 const machines = (process.env.FAKE_NVIDIA_SMI_MACHINE ?? '').split(',').filter((m) => m !== '');
