@@ -30,6 +30,43 @@ export function shareColour(name: string, deployments: readonly Pick<DeploymentS
   return ((i < 0 ? names.length : i) % SHARE_COLOURS) + 1;
 }
 
+/** Which lifecycle actions mean something for a deployment now. */
+export function lifecycleActions(d: Pick<DeploymentStatus, 'desired' | 'state'>): { start: boolean; stop: boolean; restart: boolean } {
+  const running = d.desired === 'running';
+  return {
+    // A failed deployment still wants to run: starting it again is the retry.
+    start: !running || d.state === 'failed',
+    stop: running,
+    restart: running && d.state !== 'stopping',
+  };
+}
+
+export interface ReplicaSummary {
+  ready: number;
+  /** Replicas that exist and are not stopped: what the deployment is running or bringing up. */
+  wanted: number;
+  gpus: number[];
+  ports: number[];
+}
+
+export function replicaSummary(d: Pick<DeploymentStatus, 'replicas'>): ReplicaSummary {
+  const live = d.replicas.filter((r) => r.state !== 'stopped');
+  const uniq = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
+  return {
+    ready: live.filter((r) => r.state === 'ready').length,
+    wanted: live.length,
+    gpus: uniq(live.flatMap((r) => r.gpus)),
+    ports: uniq(live.flatMap((r) => (r.port === null ? [] : [r.port]))),
+  };
+}
+
+/** The state word a deployment shows: "sleeping" when scaled to zero on purpose. */
+export function stateLabel(d: Pick<DeploymentStatus, 'state' | 'sleeping' | 'desired'>): string {
+  if (d.sleeping) return 'sleeping';
+  if (d.desired === 'stopped' && d.state === 'failed') return 'failed (stopped)';
+  return d.state;
+}
+
 export function sharesOf(usage: GpuUsageReport | null, deployment: string): GpuShare[] {
   return usage ? usage.shares.filter((s) => s.deployment === deployment) : [];
 }
