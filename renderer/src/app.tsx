@@ -5,10 +5,9 @@ import type { StreamEvent } from '../../daemon/contract/live.js';
 import { authGate, client } from './api.js';
 import { Dashboard } from './dashboard/dashboard.js';
 import { DeploymentPage } from './deployment/page.js';
-import { DeploymentFormRoute } from './form/deployment-form.js';
+import { lazy } from './lazy.js';
 import { Login } from './login.js';
 import { href, type Route } from './router.js';
-import { SettingsPage } from './settings/settings-page.js';
 import { ConnectionBanner } from './shell/connection-banner.js';
 import { Header } from './shell/header.js';
 import { overallState, sharesOf } from './store/derive.js';
@@ -18,6 +17,9 @@ import { useStore } from './store/use-live.js';
 import { useRoute } from './use-route.js';
 
 const NO_NOTICES: StreamEvent[] = [];
+
+const DeploymentFormRoute = lazy(() => import('./form/deployment-form.js').then((m) => m.DeploymentFormRoute));
+const SettingsPage = lazy(() => import('./settings/settings-page.js').then((m) => m.SettingsPage));
 
 function useAuthNeeded(): boolean {
   const [needed, setNeeded] = useState(authGate.needed);
@@ -93,7 +95,7 @@ export function App() {
   return (
     <>
       <Header overall={overallState(state)} route={route} endpoint={`${location.origin}/v1`} />
-      <ConnectionBanner connection={state.connection} />
+      <ConnectionBanner connection={state.connection} synced={state.synced} />
       <main ref={main} tabIndex={-1}>
         <Page route={route} state={state} />
       </main>

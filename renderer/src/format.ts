@@ -36,3 +36,10 @@ export function listOr(xs: readonly (string | number)[], empty = '—'): string 
 export function shellLine(argv: readonly string[]): string {
   return argv.map((a) => (a !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
+
+const BACKEND_LABEL: Record<string, string> = { vllm: 'vLLM', sglang: 'SGLang' };
+
+/** The engine's own spelling of its name. */
+export function backendLabel(backend: string): string {
+  return BACKEND_LABEL[backend] ?? backend;
+}

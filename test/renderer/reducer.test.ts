@@ -99,6 +99,10 @@ describe('live store reducer', () => {
     assert.equal(reduce(open, { kind: 'connection', connection: 'open' }), open);
     const down = reduce(open, { kind: 'connection', connection: 'reconnecting' });
     assert.equal(down.connection, 'reconnecting');
+    // Retries keep failing: "unreachable" stays until a connection opens.
+    const gone = reduce(down, { kind: 'connection', connection: 'unreachable' });
+    assert.equal(reduce(gone, { kind: 'connection', connection: 'reconnecting' }), gone);
+    assert.equal(reduce(gone, { kind: 'connection', connection: 'open' }).connection, 'open');
     // What the user saw stays on screen while the stream reconnects.
     const synced = run(ev(snapshot([deployment('a')])), { kind: 'connection', connection: 'unreachable' });
     assert.equal(synced.deployments.length, 1);

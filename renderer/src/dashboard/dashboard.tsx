@@ -8,6 +8,7 @@ import { GpuCard } from './gpu-card.js';
 export function Dashboard({ state }: { state: LiveState }) {
   const { gpus, usage, deployments, stats } = state;
   const containerUsed = deployments.some((d) => d.spec.mode === 'container');
+  const waiting = state.connection === 'unreachable' ? 'Nothing to show until the daemon answers.' : 'Connecting to the daemon…';
   return (
     <div class="dashboard">
       <h1 class="sr-only">Dashboard</h1>
@@ -15,7 +16,7 @@ export function Dashboard({ state }: { state: LiveState }) {
       <section aria-labelledby="gpus-title">
         <h2 id="gpus-title">GPUs</h2>
         {gpus === null ? (
-          <p class="muted">{state.synced ? 'Waiting for the first GPU inventory (nvidia-smi)…' : 'Connecting to the daemon…'}</p>
+          <p class="muted">{state.synced ? 'Waiting for the first GPU inventory (nvidia-smi)…' : waiting}</p>
         ) : !gpus.available ? (
           <NoGpu inventory={gpus} />
         ) : (
@@ -34,7 +35,7 @@ export function Dashboard({ state }: { state: LiveState }) {
       <section aria-labelledby="deployments-title">
         <h2 id="deployments-title">Deployments</h2>
         {!state.synced ? (
-          <p class="muted">Connecting to the daemon…</p>
+          <p class="muted">{waiting}</p>
         ) : deployments.length === 0 ? (
           <NoDeployments />
         ) : (

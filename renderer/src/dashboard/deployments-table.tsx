@@ -3,7 +3,7 @@
 // labelled by data-label.
 import type { DeploymentStatus } from '../../../daemon/contract/api.js';
 import type { LiveStats } from '../../../daemon/contract/live.js';
-import { listOr, rate, seconds } from '../format.js';
+import { backendLabel, listOr, rate, seconds } from '../format.js';
 import { href } from '../router.js';
 import { replicaSummary, shareColour, stateLabel } from '../store/derive.js';
 import { DeploymentActions } from './deployment-actions.js';
@@ -26,7 +26,7 @@ function Row({ d, stats, colour }: { d: DeploymentStatus; stats: LiveStats | und
       </th>
       <td data-label="Serves">{d.spec.servedName.join(', ')}</td>
       <td data-label="Backend">
-        {d.spec.backend} {d.spec.backendVersion}
+        {backendLabel(d.spec.backend)} {d.spec.backendVersion}
         {d.spec.mode === 'container' && <span class="muted"> (container)</span>}
       </td>
       <td data-label="State">

@@ -6,6 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { DeploymentStatus, GpuInventory } from '../../../daemon/contract/api.js';
 import { BACKENDS } from '../../../daemon/contract/deployment.js';
 import { ApiError, client } from '../api.js';
+import { backendLabel } from '../format.js';
 import { href } from '../router.js';
 import { navigate } from '../use-route.js';
 import { errorText } from '../use-action.js';
@@ -26,8 +27,6 @@ import { lastPlan, PlanPreview, type PlanView } from './plan-preview.js';
 
 /** How long typing must pause before the plan is asked for again. */
 const PLAN_DEBOUNCE_MS = 300;
-
-const BACKEND_LABEL: Record<(typeof BACKENDS)[number], string> = { vllm: 'vLLM', sglang: 'SGLang' };
 
 export type FormPurpose = { kind: 'new'; from: DeploymentStatus | null } | { kind: 'edit'; deployment: DeploymentStatus };
 
@@ -142,7 +141,7 @@ export function DeploymentForm({ purpose, inventory }: { purpose: FormPurpose; i
             {(a) => (
               <select {...a} value={form.values.backend} onChange={(e) => set('backend', e.currentTarget.value as FormValues['backend'])}>
                 {BACKENDS.map((b) => (
-                  <option value={b}>{BACKEND_LABEL[b]}</option>
+                  <option value={b}>{backendLabel(b)}</option>
                 ))}
               </select>
             )}

@@ -1,7 +1,7 @@
 // The exact command the daemon would run for the form as it stands, from
 // POST /api/v1/plan (the daemon's own planner, not a guess made here).
 import type { LaunchPlan } from '../../../daemon/contract/api.js';
-import { shellLine } from '../format.js';
+import { backendLabel, shellLine } from '../format.js';
 import { Copyable } from '../shell/copy.js';
 import { isSecretKey } from './form-model.js';
 
@@ -35,7 +35,7 @@ export function PlanPreview({ view }: { view: PlanView }) {
               <div>
                 <dt>Recipe</dt>
                 <dd>
-                  {plan.backend} {plan.recipeVersion}
+                  {backendLabel(plan.backend)} {plan.recipeVersion}
                   {plan.recipeVersion !== plan.backendVersion && ` (for ${plan.backendVersion})`}
                 </dd>
               </div>

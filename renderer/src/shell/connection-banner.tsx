@@ -4,11 +4,11 @@
 import type { Connection } from '../store/reducer.js';
 import { Copyable } from './copy.js';
 
-export function ConnectionBanner({ connection }: { connection: Connection }) {
+export function ConnectionBanner({ connection, synced }: { connection: Connection; synced: boolean }) {
   if (connection === 'reconnecting') {
     return (
       <div class="banner warn" role="status">
-        Reconnecting to the Berth daemon…
+        {synced ? 'Reconnecting to the Berth daemon…' : 'Connecting to the Berth daemon…'}
       </div>
     );
   }
@@ -17,7 +17,7 @@ export function ConnectionBanner({ connection }: { connection: Connection }) {
     <div class="banner err" role="alert">
       <strong>Daemon unreachable.</strong> The Berth daemon is not answering at {location.host}. Start it with{' '}
       <Copyable text="berth serve" label="Copy berth serve" /> (or <Copyable text="npm start" label="Copy npm start" /> in a
-      checkout); this page reconnects by itself. What you see below may be out of date.
+      checkout); this page reconnects by itself.{synced && ' What you see below may be out of date.'}
     </div>
   );
 }

@@ -39,6 +39,7 @@ export function openEventStream(opts: EventStreamOptions): EventStream {
   let retryMs = RETRY_FIRST_MS;
   let closed = false;
 
+  // One timer per outage, started by its first error and cleared when a connection opens.
   const wentDown = () => {
     opts.dispatch({ kind: 'connection', connection: 'reconnecting' });
     downTimer ??= setTimeout(() => opts.dispatch({ kind: 'connection', connection: 'unreachable' }), UNREACHABLE_AFTER_MS);

@@ -122,7 +122,10 @@ function onEvent(state: LiveState, e: StreamEvent): LiveState {
 
 export function reduce(state: LiveState, action: Action): LiveState {
   if (action.kind === 'connection') {
-    return action.connection === state.connection ? state : { ...state, connection: action.connection };
+    // Each failed retry reports "reconnecting" again; once the UI has said the
+    // daemon is unreachable, only a connection that opens takes that back.
+    const next = state.connection === 'unreachable' && action.connection === 'reconnecting' ? 'unreachable' : action.connection;
+    return next === state.connection ? state : { ...state, connection: next };
   }
   return onEvent(state, action.event);
 }
