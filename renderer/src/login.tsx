@@ -24,7 +24,7 @@ export function Login() {
   return (
     <main class="login">
       <form class="card" onSubmit={submit} aria-labelledby="login-title">
-        <h1 id="login-title">Berth needs its API key</h1>
+        <h1 id="login-title">Sign in to Berth</h1>
         <p class="muted">
           This daemon was started with an API key (<code>BERTH_API_KEY</code> or <code>apiKey</code> in settings.json). Enter it once;
           this browser then keeps a session cookie.

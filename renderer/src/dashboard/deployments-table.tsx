@@ -29,7 +29,7 @@ function Row({ d, stats, colour }: { d: DeploymentStatus; stats: LiveStats | und
         {backendLabel(d.spec.backend)} {d.spec.backendVersion}
         {d.spec.mode === 'container' && <span class="muted"> (container)</span>}
       </td>
-      <td data-label="State">
+      <td data-label="State" class="state-cell">
         <StateBadge d={d} />
         {d.reason && <div class="reason">{d.reason}</div>}
       </td>
