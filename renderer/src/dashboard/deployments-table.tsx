@@ -18,7 +18,7 @@ function Row({ d, stats, colour }: { d: DeploymentStatus; stats: LiveStats | und
   const inFlight = stats?.inFlight ?? d.replicas.reduce((a, x) => a + x.inFlight, 0);
   const queued = stats?.queued ?? d.queued;
   return (
-    <tr>
+    <tr data-testid="deployment-row">
       <th scope="row" data-label="Name">
         <span class="swatch" style={{ '--seg': `var(--share-${colour})` }} aria-hidden="true" />
         <a href={href.deployment(d.name)}>{d.name}</a>

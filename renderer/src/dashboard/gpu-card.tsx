@@ -25,7 +25,7 @@ export function GpuCard({ gpu, usage, deployments }: { gpu: Gpu; usage: GpuUsage
   const bar = memoryBar(gpu, usage, deployments);
   const titleId = `gpu-${gpu.index}-title`;
   return (
-    <article class="card gpu-card" aria-labelledby={titleId}>
+    <article class="card gpu-card" aria-labelledby={titleId} data-testid="gpu-card">
       <h3 id={titleId}>
         <span class="gpu-index">GPU {gpu.index}</span> {gpu.name}
       </h3>
