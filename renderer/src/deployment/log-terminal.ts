@@ -21,6 +21,15 @@ export const TAIL_LINES = 500;
 const SCROLLBACK = 10_000;
 /** Text handed to xterm but not yet parsed, above which the next frame waits (ttyd's high watermark). */
 const IN_FLIGHT_LIMIT = 256 * 1024;
+/**
+ * Waits before reopening a stream the browser gave up on. EventSource retries
+ * a dropped connection by itself, but not an error status: a 404 for a
+ * replica the daemon no longer has, a 502 from a proxy while the daemon
+ * restarts. The page usually moves to the new replica first.
+ */
+const RETRY_MS = [2_000, 5_000, 10_000, 30_000];
+/** The reader's own ways of scrolling: wheel, keys (Shift+PageUp), dragging the scrollbar, touch. */
+const USER_SCROLL_EVENTS = ['wheel', 'keyup', 'pointerup', 'touchend'] as const;
 
 export type LogStreamState =
   /** No replica has run yet: nothing to connect to. */
@@ -29,13 +38,28 @@ export type LogStreamState =
   | 'live'
   /** The connection dropped; the browser is retrying. */
   | 'reconnecting'
-  /** The daemon refused the stream (the replica is gone, or a login is needed); no retry. */
+  /** The daemon (or a proxy before it) refused the stream: the replica is gone, a login is needed, the daemon is down behind a proxy. Retried with backoff. */
   | 'closed';
 
 export interface LogSource {
   deployment: string;
-  /** A replica id, or null for the deployment's newest replica. */
+  /** The replica the user picked, or null for whichever is the deployment's newest. */
   replica: string | null;
+  /**
+   * With `replica` null: the newest replica as the page knows it. A new one
+   * (a restart) means a new stream; the URL still leaves the choice to the
+   * daemon, so a reconnect after a daemon restart lands on its newest replica
+   * rather than asking for one that is gone. `startedAt` tells a replica from
+   * its namesake after a daemon restart (ids restart at -0), whose stream,
+   * opened while the deployment had no replica, would never carry a line.
+   */
+  newest?: { id: string; startedAt: string | null } | null;
+}
+
+function sameSource(a: LogSource | null, b: LogSource | null): boolean {
+  if (!a || !b) return a === b;
+  if (a.deployment !== b.deployment || a.replica !== b.replica) return false;
+  return a.replica !== null || (a.newest?.id === b.newest?.id && a.newest?.startedAt === b.newest?.startedAt);
 }
 
 export interface LogTerminalOptions {
@@ -119,6 +143,11 @@ export class LogTerminal {
   private source: EventSource | null = null;
   private src: LogSource | null = null;
   private frame = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private scrollCheck: ReturnType<typeof setTimeout> | undefined;
+  private retries = 0;
+  /** The refusal was already shown: say it once per outage, not once per retry. */
+  private refused = false;
   private inFlight = 0;
   private follow = true;
   private opened = false;
@@ -147,18 +176,21 @@ export class LogTerminal {
     this.resize = new ResizeObserver(() => this.refit());
     this.resize.observe(host);
     this.scheme.addEventListener('change', this.onScheme);
-    host.addEventListener('wheel', this.onUserScroll, { passive: true });
-    host.addEventListener('keyup', this.onUserScroll);
+    // Capture: xterm's scrollable element stops the wheel event from bubbling.
+    for (const type of USER_SCROLL_EVENTS) host.addEventListener(type, this.onUserScroll, { passive: true, capture: true });
     this.refit();
   }
 
   /** Shows `src`'s output (tail, then live), or nothing for null. Replaces what was shown. */
   show(src: LogSource | null): void {
     if (this.disposed) return;
-    if (src && this.src && src.deployment === this.src.deployment && src.replica === this.src.replica) return;
+    if (sameSource(src, this.src)) return;
     this.disconnect();
     this.clear();
     this.src = src;
+    this.opened = false;
+    this.retries = 0;
+    this.refused = false;
     if (!src) {
       this.setState('idle');
       return;
@@ -184,14 +216,13 @@ export class LogTerminal {
     cancelAnimationFrame(this.frame);
     this.resize.disconnect();
     this.scheme.removeEventListener('change', this.onScheme);
-    this.host.removeEventListener('wheel', this.onUserScroll);
-    this.host.removeEventListener('keyup', this.onUserScroll);
+    for (const type of USER_SCROLL_EVENTS) this.host.removeEventListener(type, this.onUserScroll, { capture: true });
+    clearTimeout(this.scrollCheck);
     this.term.dispose();
   }
 
   private connect(src: LogSource): void {
-    this.setState('connecting');
-    this.opened = false;
+    this.setState(this.opened ? 'reconnecting' : 'connecting');
     const es = new EventSource(logStreamUrl(src, this.opts.baseUrl));
     this.source = es;
     es.onopen = () => {
@@ -201,9 +232,11 @@ export class LogTerminal {
         this.clear();
         this.term.write(WARN(`reconnected: the last ${TAIL_LINES} lines again; lines printed while disconnected may be missing`));
       } else {
-        this.term.write(DIM(`${src.replica ?? src.deployment}: the last ${TAIL_LINES} lines, then live`));
+        this.term.write(DIM(`${src.replica ?? src.newest?.id ?? src.deployment}: the last ${TAIL_LINES} lines, then live`));
       }
       this.opened = true;
+      this.retries = 0;
+      this.refused = false;
       this.setState('live');
     };
     es.onmessage = (e: MessageEvent<string>) => {
@@ -223,8 +256,13 @@ export class LogTerminal {
       if (this.source !== es) return;
       if (es.readyState === EventSource.CLOSED) {
         this.source = null;
-        this.term.write(ERR('the daemon refused the log stream: the replica may be gone, or the page needs to log in again'));
+        const wait = RETRY_MS[Math.min(this.retries++, RETRY_MS.length - 1)]!;
+        if (!this.refused) {
+          this.refused = true;
+          this.term.write(ERR(`the log stream was refused (the replica may be gone, or the page must log in again); retrying every few seconds`));
+        }
         this.setState('closed');
+        this.retryTimer = setTimeout(() => this.connect(src), wait);
       } else {
         this.setState('reconnecting');
       }
@@ -232,6 +270,7 @@ export class LogTerminal {
   }
 
   private disconnect(): void {
+    clearTimeout(this.retryTimer);
     this.source?.close();
     this.source = null;
   }
@@ -277,9 +316,14 @@ export class LogTerminal {
     if (this.follow) this.term.scrollToBottom();
   }
 
-  /** Scrolling up stops following; scrolling back to the end resumes it. */
+  /**
+   * Scrolling up stops following; scrolling back to the end resumes it. Only
+   * the reader's own input counts: output moves the viewport too, and must
+   * not decide. Checked a moment later, once xterm has applied the scroll.
+   */
   private readonly onUserScroll = () => {
-    requestAnimationFrame(() => {
+    clearTimeout(this.scrollCheck);
+    this.scrollCheck = setTimeout(() => {
       if (this.disposed) return;
       const b = this.term.buffer.active;
       const atEnd = b.viewportY >= b.baseY;
@@ -287,7 +331,7 @@ export class LogTerminal {
         this.follow = atEnd;
         this.opts.onFollowChange?.(atEnd);
       }
-    });
+    }, 50);
   };
 
   private readonly onScheme = () => {

@@ -10,7 +10,7 @@ const STATE_TEXT: Record<LogStreamState, string> = {
   connecting: 'Connecting…',
   live: 'Live',
   reconnecting: 'Reconnecting…',
-  closed: 'Stream closed',
+  closed: 'Refused, retrying…',
 };
 
 export function LogsView({ deployment }: { deployment: DeploymentStatus }) {
@@ -24,7 +24,10 @@ export function LogsView({ deployment }: { deployment: DeploymentStatus }) {
   const [picked, setPicked] = useState<string | null>(null);
 
   const replicas = deployment.replicas;
-  const replica = (picked !== null && replicas.some((r) => r.id === picked) ? picked : null) ?? replicas.at(-1)?.id ?? null;
+  const chosen = picked !== null && replicas.some((r) => r.id === picked) ? picked : null;
+  const last = replicas.at(-1);
+  const newest = last?.id ?? null;
+  const replica = chosen ?? newest;
 
   useEffect(() => {
     let gone = false;
@@ -44,8 +47,8 @@ export function LogsView({ deployment }: { deployment: DeploymentStatus }) {
   }, []);
 
   useEffect(() => {
-    term.current?.show(replica === null ? null : { deployment: deployment.name, replica });
-  }, [loaded, deployment.name, replica]);
+    term.current?.show(replica === null ? null : { deployment: deployment.name, replica: chosen, newest: last ? { id: last.id, startedAt: last.startedAt } : null });
+  }, [loaded, deployment.name, chosen, newest, last?.startedAt]);
 
   const toggleFollow = () => {
     const next = !follow;
@@ -62,7 +65,7 @@ export function LogsView({ deployment }: { deployment: DeploymentStatus }) {
         {replicas.length > 1 ? (
           <label class="dp-field dp-inline">
             <span>Replica</span>
-            <select value={replica ?? ''} onChange={(e) => setPicked(e.currentTarget.value || null)}>
+            <select value={replica ?? ''} onChange={(e) => setPicked(e.currentTarget.value === newest ? null : e.currentTarget.value)}>
               {replicas.map((r) => (
                 <option key={r.id} value={r.id}>
                   {r.id} ({r.state})
