@@ -299,11 +299,13 @@ export class LogTerminal {
     if (text === null) return;
     this.inFlight += text.length;
     const pinned = this.follow ? null : this.term.buffer.active.viewportY;
+    // Following needs nothing here: xterm keeps a viewport that is at the end
+    // there. Forcing it would pull back a reader who has just started to
+    // scroll up, before onUserScroll turns following off.
     this.term.write(text, () => {
       this.inFlight -= text.length;
       if (this.disposed) return;
       if (pinned !== null && !this.follow) this.term.scrollToLine(pinned);
-      else if (this.follow) this.term.scrollToBottom();
     });
     if (!this.queue.empty) this.schedule();
   };
