@@ -13,6 +13,7 @@ import { openSse } from '../http/sse.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { deploymentLogsAlternatives, mountDeployments } from './deployments.js';
 import { API_PREFIX, mounter } from './mount.js';
+import { mountSettings } from './settings.js';
 import { deploymentStats } from './stats.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 
@@ -49,6 +50,7 @@ export function apiRouter(deps: ApiDeps): Router {
   on(api.deploymentStats, ({ params }) => deploymentStats(deps.supervisor, deps.metrics, params.name));
   r.get(streams.deploymentLogs.slice(API_PREFIX.length), deploymentLogsAlternatives(deps.supervisor));
   mountDeployments(on, deps.supervisor);
+  mountSettings(on, deps);
   r.use((req, _res, next) => next(notFound(`no route ${req.method} ${API_PREFIX}${req.path}`, 'route_not_found')));
   r.use(errorMiddleware('berth', deps.log));
   return r;
