@@ -4,6 +4,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { createGateway, type Gateway } from './gateway/gateway.js';
 import { apiRouter, type ApiDeps } from './api/router.js';
+import { sessionRouter } from './api/session.js';
 import { gatewayRouter } from './gateway/router.js';
 import type { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { ModelDirectory } from './gateway/model-directory.js';
@@ -39,6 +40,8 @@ function createApp(deps: ServerDeps, directory: ModelDirectory): Express {
   app.use(hostCheck(deps.settings));
   app.use(browserCheck(deps.settings));
   const auth = apiKeyCheck(deps.settings.apiKey);
+  // Logging in is how a browser without the session cookie gets one.
+  app.use('/api/v1', sessionRouter(deps.settings.apiKey));
   app.use('/api', auth);
   app.use('/api/v1', apiRouter(deps));
   app.use('/v1', gatewayRouter({ ...deps, directory }));
