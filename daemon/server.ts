@@ -1,6 +1,8 @@
 // createServer(deps): one express app with /api/v1 (management), /v1 (the
-// OpenAI gateway) and /metrics. No listen() here, so tests mount it anywhere.
+// OpenAI gateway), /metrics and the browser UI at `/`. No listen() here, so
+// tests mount it anywhere.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { createGateway, type Gateway } from './gateway/gateway.js';
 import { apiRouter, type ApiDeps } from './api/router.js';
@@ -10,6 +12,8 @@ import type { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { ModelDirectory } from './gateway/model-directory.js';
 import { apiKeyCheck, browserCheck, hostCheck } from './http/security.js';
 import { errorMiddleware, notFound } from './http/errors.js';
+import { uiRouter } from './http/ui.js';
+import { PACKAGE_ROOT } from './package-root.js';
 
 export interface ServerDeps extends ApiDeps {
   metrics: GatewayMetrics;
@@ -49,6 +53,8 @@ function createApp(deps: ServerDeps, directory: ModelDirectory): Express {
     const { contentType, body } = await deps.metrics.render();
     res.type(contentType).send(body);
   });
+  // The UI's static files need no key: the page itself logs in.
+  app.use(uiRouter(join(PACKAGE_ROOT, 'dist/renderer')));
   app.use((req, _res, next) => next(notFound(`no route ${req.method} ${req.path}`, 'route_not_found')));
   // Errors raised before a router (the Host check) still speak the route's dialect.
   const openai = errorMiddleware('openai', deps.log);
