@@ -1,14 +1,19 @@
 // createServer(deps): one express app with /api/v1 (management), /v1 (the
-// OpenAI gateway) and /metrics. No listen() here, so tests mount it anywhere.
+// OpenAI gateway), /metrics and the browser UI at `/`. No listen() here, so
+// tests mount it anywhere.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { createGateway, type Gateway } from './gateway/gateway.js';
 import { apiRouter, type ApiDeps } from './api/router.js';
+import { sessionRouter } from './api/session.js';
 import { gatewayRouter } from './gateway/router.js';
 import type { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { ModelDirectory } from './gateway/model-directory.js';
 import { apiKeyCheck, browserCheck, hostCheck } from './http/security.js';
 import { errorMiddleware, notFound } from './http/errors.js';
+import { uiRouter } from './http/ui.js';
+import { PACKAGE_ROOT } from './package-root.js';
 
 export interface ServerDeps extends ApiDeps {
   metrics: GatewayMetrics;
@@ -39,6 +44,8 @@ function createApp(deps: ServerDeps, directory: ModelDirectory): Express {
   app.use(hostCheck(deps.settings));
   app.use(browserCheck(deps.settings));
   const auth = apiKeyCheck(deps.settings.apiKey);
+  // Logging in is how a browser without the session cookie gets one.
+  app.use('/api/v1', sessionRouter(deps.settings.apiKey));
   app.use('/api', auth);
   app.use('/api/v1', apiRouter(deps));
   app.use('/v1', gatewayRouter({ ...deps, directory }));
@@ -46,6 +53,8 @@ function createApp(deps: ServerDeps, directory: ModelDirectory): Express {
     const { contentType, body } = await deps.metrics.render();
     res.type(contentType).send(body);
   });
+  // The UI's static files need no key: the page itself logs in.
+  app.use(uiRouter(join(PACKAGE_ROOT, 'dist/renderer')));
   app.use((req, _res, next) => next(notFound(`no route ${req.method} ${req.path}`, 'route_not_found')));
   // Errors raised before a router (the Host check) still speak the route's dialect.
   const openai = errorMiddleware('openai', deps.log);

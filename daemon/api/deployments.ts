@@ -1,94 +1,72 @@
 // /api/v1/deployments: CRUD, lifecycle and logs. Handlers only translate HTTP
 // to supervisor calls; every decision lives in the supervisor.
-import { Router, type Request } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { DNS_LABEL } from '../contract/deployment.js';
+import { api } from '../contract/routes.js';
 import { badRequest, notFound } from '../http/errors.js';
 import { openSse } from '../http/sse.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
+import { boolQuery, intQuery, optionalString, parseQuery, type On } from './mount.js';
 
-function nameParam(req: Request): string {
-  const name = String(req.params.name ?? '');
-  if (!DNS_LABEL.test(name)) throw notFound(`deployment ${name} does not exist`, 'deployment_not_found');
-  return name;
+function deploymentName(params: { name: string }): string {
+  if (!DNS_LABEL.test(params.name)) throw notFound(`deployment ${params.name} does not exist`, 'deployment_not_found');
+  return params.name;
 }
 
-function intQuery(req: Request, key: string, def: number, max: number): number {
-  const raw = req.query[key];
-  if (raw === undefined) return def;
-  if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw badRequest(`${key}: expected a whole number`, key);
-  return Math.min(Number(raw), max);
+function jsonBody(body: unknown): unknown {
+  if (body === undefined) throw badRequest('expected a JSON body (Content-Type: application/json)');
+  return body;
 }
 
-function boolQuery(req: Request, key: string, def: boolean): boolean {
-  const raw = req.query[key];
-  if (raw === undefined) return def;
-  if (raw === '1' || raw === 'true') return true;
-  if (raw === '0' || raw === 'false') return false;
-  throw badRequest(`${key}: expected 1, 0, true or false`, key);
+const LOGS_QUERY = { replica: optionalString(), tail: intQuery(100, 5000), ansi: boolQuery(false) };
+
+export function mountDeployments(on: On, sup: Supervisor): void {
+  on(api.listDeployments, () => ({ deployments: sup.list() }));
+  on(api.createDeployment, ({ body, query }) => sup.create(jsonBody(body), { start: query.start }), {
+    status: 201,
+    query: { start: boolQuery(true) },
+  });
+  on(api.getDeployment, ({ params }) => sup.get(deploymentName(params)));
+  on(api.updateDeployment, ({ params, body }) => sup.update(deploymentName(params), jsonBody(body)));
+  on(api.deleteDeployment, ({ params }) => sup.remove(deploymentName(params)));
+  on(api.startDeployment, ({ params }) => sup.start(deploymentName(params)), { status: 202 });
+  on(api.stopDeployment, ({ params }) => sup.stop(deploymentName(params)));
+  on(api.restartDeployment, ({ params }) => sup.restart(deploymentName(params)), { status: 202 });
+  on(
+    api.deploymentLogs,
+    ({ params, query }) => {
+      const replica = sup.replicaForLogs(deploymentName(params), query.replica);
+      return { replica: replica?.id ?? null, lines: replica ? replica.output.tail(query.tail, { ansi: query.ansi }) : [] };
+    },
+    { query: LOGS_QUERY },
+  );
 }
 
-function jsonBody(req: Request): unknown {
-  if (req.body === undefined) throw badRequest('expected a JSON body (Content-Type: application/json)');
-  return req.body;
-}
-
-export function deploymentsRouter(sup: Supervisor): Router {
-  const r = Router();
-
-  r.get('/deployments', (_req, res) => {
-    res.json({ deployments: sup.list() });
-  });
-
-  r.post('/deployments', async (req, res) => {
-    const status = await sup.create(jsonBody(req), { start: boolQuery(req, 'start', true) });
-    res.status(201).json(status);
-  });
-
-  r.get('/deployments/:name', (req, res) => {
-    res.json(sup.get(nameParam(req)));
-  });
-
-  r.patch('/deployments/:name', async (req, res) => {
-    res.json(await sup.update(nameParam(req), jsonBody(req)));
-  });
-
-  r.delete('/deployments/:name', async (req, res) => {
-    await sup.remove(nameParam(req));
-    res.status(204).end();
-  });
-
-  r.post('/deployments/:name/start', async (req, res) => {
-    res.status(202).json(await sup.start(nameParam(req)));
-  });
-  r.post('/deployments/:name/stop', async (req, res) => {
-    res.json(await sup.stop(nameParam(req)));
-  });
-  r.post('/deployments/:name/restart', async (req, res) => {
-    res.status(202).json(await sup.restart(nameParam(req)));
-  });
-
-  r.get('/deployments/:name/logs', (req, res) => {
-    const name = nameParam(req);
-    const replicaId = typeof req.query.replica === 'string' ? req.query.replica : undefined;
-    const tail = intQuery(req, 'tail', 100, 5000);
-    const follow = boolQuery(req, 'follow', false);
-    const ansi = boolQuery(req, 'ansi', false);
-    const replica = sup.replicaForLogs(name, replicaId);
-    const lines = replica ? replica.output.tail(tail, { ansi }) : [];
+/**
+ * The logs route's other two answers, registered before the JSON one: with
+ * `follow=1` a stream (contract `streams.deploymentLogs`), the tail and then
+ * each new line as one `data:` message; and plain text for a client that
+ * prefers it (curl) or asks for `format=text`.
+ */
+export function deploymentLogsAlternatives(sup: Supervisor): RequestHandler {
+  return (req: Request, res: Response, next) => {
+    const follow = boolQuery(false)(req.query.follow, 'follow');
+    const format = optionalString()(req.query.format, 'format');
+    if (format !== undefined && format !== 'text' && format !== 'json') throw badRequest('format: expected text or json', 'format');
+    const text = format === 'text' || (format === undefined && req.accepts(['text/plain', 'application/json']) !== 'application/json');
+    if (!follow && !text) return next();
+    const query = parseQuery(LOGS_QUERY, req);
+    const replica = sup.replicaForLogs(deploymentName({ name: String(req.params.name) }), query.replica);
+    const lines = replica ? replica.output.tail(query.tail, { ansi: query.ansi }) : [];
     if (!follow) {
-      if (req.accepts(['text/plain', 'application/json']) === 'application/json' && req.query.format !== 'text') {
-        res.json({ replica: replica?.id ?? null, lines });
-      } else res.type('text/plain').send(lines.length ? lines.join('\n') + '\n' : '');
+      res.type('text/plain').send(lines.length ? lines.join('\n') + '\n' : '');
       return;
     }
     const sse = openSse(req, res);
     for (const line of lines) sse.send(line);
     if (!replica) return;
-    const off = replica.output.subscribe((batch: string[]) => {
+    sse.onClose(replica.output.subscribe((batch: string[]) => {
       for (const line of batch) sse.send(line);
-    }, { ansi });
-    sse.onClose(off);
-  });
-
-  return r;
+    }, { ansi: query.ansi }));
+  };
 }

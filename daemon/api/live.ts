@@ -1,14 +1,15 @@
 // What the UI and the tray watch: the event stream (a snapshot, then deltas,
 // resumable with Last-Event-ID), each replica's share of each GPU, and the
 // last hour of a deployment's sampled stats.
-import { Router, type Request } from 'express';
+import type { Request, Router } from 'express';
+import { api, streams } from '../contract/routes.js';
 import { DNS_LABEL } from '../contract/deployment.js';
-import type { DeploymentHistory, GpuUsageReport } from '../contract/live.js';
 import { notFound } from '../http/errors.js';
 import { formatSse, openSse } from '../http/sse.js';
 import type { StreamMessage } from '../events/stream.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { LiveFeed } from './live-feed.js';
+import { API_PREFIX, type On } from './mount.js';
 
 /**
  * Unsent bytes after which a client is dropped rather than buffered for: far
@@ -31,10 +32,9 @@ function lastEventId(req: Request): string | undefined {
   return typeof q === 'string' ? q : undefined;
 }
 
-export function liveRouter(live: LiveFeed, supervisor: Supervisor): Router {
-  const r = Router();
-
-  r.get('/events', (req, res) => {
+/** The event stream (SSE, on the router itself) and the two live routes of the contract. */
+export function mountLive(r: Router, on: On, live: LiveFeed, supervisor: Supervisor): void {
+  r.get(streams.events.slice(API_PREFIX.length), (req, res) => {
     const sse = openSse(req, res, { maxBufferedBytes: MAX_CLIENT_BUFFER_BYTES });
     // Subscribed and answered in one synchronous step: nothing published in
     // between can be lost or come before what the client is owed first.
@@ -43,17 +43,11 @@ export function liveRouter(live: LiveFeed, supervisor: Supervisor): Router {
     sse.onClose(conn.close);
   });
 
-  r.get('/gpus/usage', async (_req, res) => {
-    const answer: GpuUsageReport = (await live.gpus.read()).usage;
-    res.json(answer);
-  });
+  on(api.gpuUsage, async () => (await live.gpus.read()).usage);
 
-  r.get('/deployments/:name/history', (req, res) => {
-    const name = String(req.params.name ?? '');
+  on(api.deploymentHistory, ({ params }) => {
+    const name = params.name;
     if (!DNS_LABEL.test(name) || !supervisor.has(name)) throw notFound(`deployment ${name} does not exist`, 'deployment_not_found');
-    const answer: DeploymentHistory = live.sampler.historyOf(name);
-    res.json(answer);
+    return live.sampler.historyOf(name);
   });
-
-  return r;
 }

@@ -1,15 +1,20 @@
-// /api/v1: Berth's management API. Errors use our envelope {"error":{code,message,field?}}.
+// /api/v1: Berth's management API, mounted from the contract's route table
+// (contract/routes.ts) through api/mount.ts. Errors use our envelope
+// {"error":{code,message,field?}}.
 import express, { Router } from 'express';
 import type { Logger } from 'pino';
 import type { GpuInventory } from '../contract/api.js';
+import { API_VERSION, api, streams, type Health } from '../contract/routes.js';
 import type { Settings } from '../config/settings.js';
 import { runDoctor } from '../doctor/doctor.js';
 import type { EventBus } from '../events/bus.js';
 import { errorMiddleware, notFound } from '../http/errors.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
-import { deploymentsRouter } from './deployments.js';
+import { deploymentLogsAlternatives, mountDeployments } from './deployments.js';
 import type { LiveFeed } from './live-feed.js';
-import { liveRouter } from './live.js';
+import { mountLive } from './live.js';
+import { API_PREFIX, mounter } from './mount.js';
+import { mountSettings } from './settings.js';
 import { deploymentStats } from './stats.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 
@@ -28,25 +33,24 @@ export function apiRouter(deps: ApiDeps): Router {
   const r = Router();
   const started = Date.now();
   r.use(express.json({ limit: '1mb' }));
+  const on = mounter(r, API_PREFIX);
 
-  r.get('/health', (_req, res) => {
-    res.json({ status: 'ok', version: deps.version, uptimeSeconds: Math.round((Date.now() - started) / 1000) });
-  });
-  r.get('/gpus', async (_req, res) => {
-    res.json(await deps.inventory());
-  });
-  r.post('/plan', async (req, res) => {
-    res.json(await deps.supervisor.plan(req.body));
-  });
-  r.get('/doctor', async (_req, res) => {
-    res.json(await runDoctor(deps.settings, deps.inventory));
-  });
-  r.get('/deployments/:name/stats', async (req, res) => {
-    res.json(await deploymentStats(deps.supervisor, deps.metrics, String(req.params.name)));
-  });
-  r.use(liveRouter(deps.live, deps.supervisor));
-  r.use(deploymentsRouter(deps.supervisor));
-  r.use((req, _res, next) => next(notFound(`no route ${req.method} /api/v1${req.path}`, 'route_not_found')));
+  on(api.health, (): Health => ({
+    status: 'ok',
+    service: 'berth',
+    version: deps.version,
+    apiVersion: API_VERSION,
+    uptimeSeconds: Math.round((Date.now() - started) / 1000),
+  }));
+  on(api.gpus, () => deps.inventory());
+  on(api.plan, ({ body }) => deps.supervisor.plan(body));
+  on(api.doctor, () => runDoctor(deps.settings, deps.inventory));
+  mountLive(r, on, deps.live, deps.supervisor);
+  on(api.deploymentStats, ({ params }) => deploymentStats(deps.supervisor, deps.metrics, params.name));
+  r.get(streams.deploymentLogs.slice(API_PREFIX.length), deploymentLogsAlternatives(deps.supervisor));
+  mountDeployments(on, deps.supervisor);
+  mountSettings(on, deps);
+  r.use((req, _res, next) => next(notFound(`no route ${req.method} ${API_PREFIX}${req.path}`, 'route_not_found')));
   r.use(errorMiddleware('berth', deps.log));
   return r;
 }

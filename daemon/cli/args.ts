@@ -2,7 +2,7 @@
 // its own flags strictly, so a typo is a usage error naming the flag.
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CliError } from './client.js';
+import { CliError } from './errors.js';
 
 export type Out = { out: (s: string) => void; err: (s: string) => void };
 

@@ -1,16 +1,10 @@
-// The CLI's HTTP client for the daemon, found through BERTH_HOST/BERTH_PORT
-// like the daemon itself, with BERTH_API_KEY as the bearer token.
+// The CLI's way to the daemon: the contract's one client (contract/client.ts)
+// over a node:http transport, found through BERTH_HOST/BERTH_PORT like the
+// daemon itself, with BERTH_API_KEY as the bearer token.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { ApiErrorBody } from '../contract/api.js';
-
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
+import { createClient, type Client, type Transport } from '../contract/client.js';
+import { CliError } from './errors.js';
 
 export interface DaemonAddress {
   baseUrl: string;
@@ -34,7 +28,7 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH']);
  * like `berth ps` more CPU than everything else it does. No keep-alive agent:
  * the command makes one request and should exit as soon as it is answered.
  */
-export function request(addr: DaemonAddress, method: string, path: string, body?: unknown): Promise<IncomingMessage> {
+export function request(addr: DaemonAddress, method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (addr.apiKey) headers.authorization = `Bearer ${addr.apiKey}`;
   const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -43,8 +37,9 @@ export function request(addr: DaemonAddress, method: string, path: string, body?
     headers['content-length'] = String(Buffer.byteLength(payload));
   }
   return new Promise((resolve, reject) => {
-    const req = httpRequest(addr.baseUrl + path, { method, headers, agent: false }, resolve);
+    const req = httpRequest(addr.baseUrl + path, { method, headers, agent: false, signal }, resolve);
     req.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.name === 'AbortError') return reject(err);
       reject(
         err.code && UNREACHABLE.has(err.code)
           ? new CliError(`berth daemon is not running at ${addr.baseUrl} (start it with: berth serve)`)
@@ -55,19 +50,18 @@ export function request(addr: DaemonAddress, method: string, path: string, body?
   });
 }
 
-/** The daemon's JSON answer, or a CliError carrying the message of its error envelope. */
-export async function readJson<T>(res: IncomingMessage): Promise<T> {
-  const status = res.statusCode ?? 0;
+/** The body of an answer as text. */
+async function readText(res: IncomingMessage): Promise<string> {
   res.setEncoding('utf8');
   let text = '';
   for await (const chunk of res) text += chunk as string;
-  if (status === 204) return undefined as T;
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    throw new CliError(`unexpected answer from the daemon (${status}): ${text.slice(0, 200)}`);
-  }
+  return text;
+}
+
+/** The daemon's JSON answer, or a CliError carrying the message of its error envelope (for streams that failed to open). */
+export async function readJson<T>(res: IncomingMessage): Promise<T> {
+  const status = res.statusCode ?? 0;
+  const json = parseAnswer(status, await readText(res));
   if (status < 200 || status >= 300) {
     const e = (json as ApiErrorBody | undefined)?.error;
     throw new CliError(e ? e.message : `daemon answered ${status}`);
@@ -75,6 +69,26 @@ export async function readJson<T>(res: IncomingMessage): Promise<T> {
   return json as T;
 }
 
-export async function requestJson<T>(addr: DaemonAddress, method: string, path: string, body?: unknown): Promise<T> {
-  return readJson<T>(await request(addr, method, path, body));
+function parseAnswer(status: number, text: string): unknown {
+  if (status === 204 || !text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // Not Berth's JSON: another service on the port, or a proxy's error page.
+    throw new CliError(`unexpected answer from the daemon (${status}): ${text.slice(0, 200)}`);
+  }
+}
+
+/** The contract's transport over node:http (see `request` for why not fetch). */
+export function nodeTransport(addr: DaemonAddress): Transport {
+  return async ({ method, path, body, signal }) => {
+    const res = await request(addr, method, path, body, signal);
+    const status = res.statusCode ?? 0;
+    return { status, body: parseAnswer(status, await readText(res)) };
+  };
+}
+
+/** The one client, pointed at the daemon the environment names. */
+export function daemonClient(addr: DaemonAddress = daemonAddress()): Client {
+  return createClient(nodeTransport(addr));
 }

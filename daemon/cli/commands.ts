@@ -1,16 +1,19 @@
 // The commands that talk to a running daemon over HTTP. This module (and what
 // it imports) must stay free of the daemon's own server modules: every `berth
 // ps` pays for what is loaded here, and commands.ts is all it loads.
-import type { DeploymentStatus, DoctorReport, GpuInventory } from '../contract/api.js';
+import type { DeploymentStatus } from '../contract/api.js';
+import type { DeploymentInput } from '../contract/deployment.js';
+import { fillPath, queryString, streams } from '../contract/routes.js';
 import { json, need, parse, readSpecFile, type Out } from './args.js';
-import { CliError, daemonAddress, readJson, request, requestJson } from './client.js';
+import { daemonAddress, daemonClient, readJson, request } from './client.js';
+import { CliError } from './errors.js';
 import { table } from './table.js';
 
 const mib = (v: number | null) => (v === null ? '-' : `${Math.round(v / 102.4) / 10} GiB`);
 
 export async function gpus(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, { json: { type: 'boolean' } }, 0);
-  const inv = await requestJson<GpuInventory>(daemonAddress(), 'GET', '/api/v1/gpus');
+  const inv = await daemonClient().gpus();
   if (values.json) return io.out(json(inv)), 0;
   if (!inv.available) {
     io.out(`No usable NVIDIA GPU: ${inv.reason}`);
@@ -82,8 +85,11 @@ export async function deploy(args: string[], io: Out): Promise<number> {
     }
     spec = s;
   }
-  const query = values['no-start'] ? '?start=false' : '';
-  const d = await requestJson<DeploymentStatus>(daemonAddress(), 'POST', `/api/v1/deployments${query}`, spec);
+  // The daemon validates the spec and names the field of any mistake.
+  const d = await daemonClient().createDeployment({
+    body: spec as DeploymentInput,
+    query: values['no-start'] ? { start: false } : {},
+  });
   if (values.json) return io.out(json(d)), 0;
   io.out(psRows([d]));
   return 0;
@@ -91,7 +97,7 @@ export async function deploy(args: string[], io: Out): Promise<number> {
 
 export async function ps(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, { json: { type: 'boolean' } }, 0);
-  const { deployments } = await requestJson<{ deployments: DeploymentStatus[] }>(daemonAddress(), 'GET', '/api/v1/deployments');
+  const { deployments } = await daemonClient().listDeployments();
   if (values.json) return io.out(json(deployments)), 0;
   io.out(deployments.length ? psRows(deployments) : 'No deployments. Create one with: berth deploy NAME MODEL');
   return 0;
@@ -101,7 +107,9 @@ export function lifecycle(action: 'start' | 'stop' | 'restart') {
   return async (args: string[], io: Out): Promise<number> => {
     const { values, positionals } = parse(args, { json: { type: 'boolean' } }, 1);
     const name = need(positionals, 0, 'deployment name');
-    const d = await requestJson<DeploymentStatus>(daemonAddress(), 'POST', `/api/v1/deployments/${encodeURIComponent(name)}/${action}`);
+    const client = daemonClient();
+    const call = { start: client.startDeployment, stop: client.stopDeployment, restart: client.restartDeployment }[action];
+    const d = await call({ params: { name } });
     if (values.json) return io.out(json(d)), 0;
     io.out(psRows([d]));
     return 0;
@@ -111,7 +119,7 @@ export function lifecycle(action: 'start' | 'stop' | 'restart') {
 export async function rm(args: string[], io: Out): Promise<number> {
   const { positionals } = parse(args, {}, 1);
   const name = need(positionals, 0, 'deployment name');
-  await requestJson<void>(daemonAddress(), 'DELETE', `/api/v1/deployments/${encodeURIComponent(name)}`);
+  await daemonClient().deleteDeployment({ params: { name } });
   io.out(`removed ${name}`);
   return 0;
 }
@@ -124,16 +132,15 @@ export async function logs(args: string[], io: Out): Promise<number> {
   );
   const name = need(positionals, 0, 'deployment name');
   if (values.tail !== undefined && !/^\d+$/.test(values.tail)) throw new CliError(`--tail: expected a whole number`, 2);
-  const q = new URLSearchParams({ tail: values.tail ?? '100', ansi: process.stdout.isTTY ? '1' : '0' });
-  if (values.replica) q.set('replica', values.replica);
+  const query = { tail: values.tail === undefined ? 100 : Number(values.tail), ansi: Boolean(process.stdout.isTTY), replica: values.replica };
   const addr = daemonAddress();
   if (!values.follow) {
-    const { lines } = await requestJson<{ lines: string[] }>(addr, 'GET', `/api/v1/deployments/${encodeURIComponent(name)}/logs?${q}`);
+    const { lines } = await daemonClient(addr).deploymentLogs({ params: { name }, query });
     for (const l of lines) io.out(l);
     return 0;
   }
-  q.set('follow', '1');
-  const res = await request(addr, 'GET', `/api/v1/deployments/${encodeURIComponent(name)}/logs?${q}`);
+  // A stream, not a call: read the SSE messages as they come.
+  const res = await request(addr, 'GET', fillPath(streams.deploymentLogs, { name }) + queryString({ ...query, follow: true }));
   if (res.statusCode !== 200) return readJson(res).then(() => 1);
   res.setEncoding('utf8');
   let buf = '';
@@ -151,7 +158,7 @@ export async function logs(args: string[], io: Out): Promise<number> {
 
 export async function doctor(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, { json: { type: 'boolean' } }, 0);
-  const report = await requestJson<DoctorReport>(daemonAddress(), 'GET', '/api/v1/doctor');
+  const report = await daemonClient().doctor();
   if (values.json) io.out(json(report));
   else for (const c of report.checks) io.out(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(7)} ${c.detail}`);
   return report.ok ? 0 : 1;

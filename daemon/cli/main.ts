@@ -4,7 +4,7 @@
 // load a small HTTP client, and only `serve` loads the server (express, pino,
 // node-pty, ...), which alone would cost most of a quick command's run time.
 import type { Out } from './args.js';
-import { CliError } from './client.js';
+import { CliError } from './errors.js';
 
 const USAGE = `berth: local vLLM / SGLang serving with one OpenAI endpoint
 

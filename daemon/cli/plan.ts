@@ -7,7 +7,7 @@ import { readGpuInventory } from '../gpu/inventory.js';
 import { isPortFree } from '../net/port-probe.js';
 import { previewPlan } from '../supervisor/plan-preview.js';
 import { json, parse, readSpecFile, type Out } from './args.js';
-import { CliError } from './client.js';
+import { CliError } from './errors.js';
 
 export async function plan(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, { file: { type: 'string', short: 'f' }, json: { type: 'boolean' } }, 0);

@@ -3,7 +3,7 @@
 import { loadSettings, type SettingsInput } from '../config/settings.js';
 import { serveForeground } from '../main.js';
 import { parse } from './args.js';
-import { CliError } from './client.js';
+import { CliError } from './errors.js';
 
 export async function serve(args: string[]): Promise<number> {
   const { values } = parse(args, { host: { type: 'string' }, port: { type: 'string' } }, 0);

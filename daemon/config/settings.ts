@@ -52,8 +52,21 @@ export const settingsSchema = z
   })
   .strict();
 
-export type Settings = z.output<typeof settingsSchema> & { home: string };
 export type SettingsInput = z.input<typeof settingsSchema>;
+export type SettingName = keyof SettingsInput;
+
+/** Where a field's value came from, when not from the embedded defaults. */
+export type SettingsLayer = 'file' | 'env' | 'flag';
+
+export type Settings = z.output<typeof settingsSchema> & {
+  home: string;
+  /**
+   * The layer that set each field (absent: the default). The settings API
+   * reports the fields the environment or a flag set, since editing
+   * settings.json cannot change those while the override stays.
+   */
+  sources: Partial<Record<SettingName, SettingsLayer>>;
+};
 
 export class SettingsError extends Error {
   constructor(
@@ -99,6 +112,10 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial<SettingsInput> {
   return out;
 }
 
+export function settingsFile(home: string): string {
+  return join(home, 'settings.json');
+}
+
 function readSettingsFile(file: string): Partial<SettingsInput> {
   let text: string;
   try {
@@ -107,11 +124,25 @@ function readSettingsFile(file: string): Partial<SettingsInput> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw err;
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as Partial<SettingsInput>;
+    parsed = JSON.parse(text);
   } catch {
     throw new SettingsError(file, 'expected a JSON object');
   }
+  if (!isPlainObject(parsed)) throw new SettingsError(file, 'expected a JSON object');
+  return parsed as Partial<SettingsInput>;
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The fields of `values` that are set, each credited to `layer`. */
+function credit(values: Partial<SettingsInput>, layer: SettingsLayer, into: Settings['sources']): Partial<SettingsInput> {
+  const set = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<SettingsInput>;
+  for (const k of Object.keys(set)) into[k as SettingName] = layer;
+  return set;
 }
 
 export function loadSettings(opts: {
@@ -120,13 +151,18 @@ export function loadSettings(opts: {
 } = {}): Settings {
   const env = opts.env ?? process.env;
   const home = env.BERTH_HOME || defaultHome(env);
-  const merged = { ...readSettingsFile(join(home, 'settings.json')), ...fromEnv(env), ...opts.overrides };
+  const sources: Settings['sources'] = {};
+  const merged = {
+    ...credit(readSettingsFile(settingsFile(home)), 'file', sources),
+    ...credit(fromEnv(env), 'env', sources),
+    ...credit(opts.overrides ?? {}, 'flag', sources),
+  };
   const parsed = settingsSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new SettingsError(issue.path.join('.') || 'settings', issue.message);
   }
-  return { ...parsed.data, home };
+  return { ...parsed.data, home, sources };
 }
 
 export function isLoopbackHost(host: string): boolean {

@@ -59,7 +59,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       let refused = duplicateHost(req.rawHeaders) ?? foreign(headers);
       if (!refused) {
         cors(headers, res);
-        refused = key(headers.get('authorization'));
+        refused = key(headers);
       }
       if (refused) fail(res, refused, t0);
       else
@@ -77,7 +77,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         // No response exists yet: the refusal is written on the one the wire path makes for it.
         const refused = foreign(headers);
         if (refused) return (res) => fail(res, refused, performance.now());
-        const badKey = key(headers.get('authorization'));
+        const badKey = key(headers);
         if (!badKey) return null;
         return (res) => {
           cors(headers, res);

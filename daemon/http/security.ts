@@ -5,11 +5,14 @@
 // (text/plain) with no preflight, so without it any site the user visits
 // could start, evict and load models. Each check is a plain predicate too, so
 // every door (express, the gateway's Node and wire doors) runs the same one.
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHandler } from 'express';
 import { originPolicy } from '../config/origins.js';
 import { isLoopbackHost, type Settings } from '../config/settings.js';
 import { badRequest, HttpError } from './errors.js';
+import { fromOwnOrigin, sessionFromCookies, sessionToken } from './session.js';
+import type { HeaderLookup } from './wire/head.js';
 
 export function assertSafeBind(settings: Pick<Settings, 'host' | 'apiKey'>): void {
   if (!isLoopbackHost(settings.host) && !settings.apiKey) {
@@ -53,25 +56,52 @@ export function hostCheck(settings: Pick<Settings, 'host' | 'allowedHosts'>): Re
   return (req, _res, next) => next(duplicateHost(req.rawHeaders) ?? guard(req.headers.host) ?? undefined);
 }
 
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Constant-time comparison of two secrets; hashing first keeps even their lengths from showing. */
+export function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b));
 }
 
-/** The API key check as a plain predicate; null when allowed (or no key is set). */
-export function apiKeyGuard(apiKey: string | null): (authorization: string | undefined) => HttpError | null {
-  return (auth = '') => {
+/**
+ * The API key check as a plain predicate over a request's headers; null when
+ * allowed (or no key is set). `Authorization: Bearer <key>` from anyone, or
+ * the UI's session cookie (http/session.ts) from the daemon's own origin only.
+ */
+export function apiKeyGuard(apiKey: string | null): (headers: HeaderLookup) => HttpError | null {
+  // Digests computed once: this runs on every request, the gateway's included.
+  const keyDigest = digest(apiKey ?? '');
+  const sessionDigest = digest(apiKey ? sessionToken(apiKey) : '');
+  return (headers) => {
     if (!apiKey) return null;
+    const auth = headers.get('authorization') ?? '';
     const token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
-    if (token && sameSecret(token, apiKey)) return null;
+    if (token && timingSafeEqual(digest(token), keyDigest)) return null;
+    const cookie = sessionFromCookies(headers.get('cookie'));
+    if (
+      cookie &&
+      timingSafeEqual(digest(cookie), sessionDigest) &&
+      fromOwnOrigin({ origin: headers.get('origin'), secFetchSite: headers.get('sec-fetch-site'), host: headers.get('host') })
+    ) {
+      return null;
+    }
     return new HttpError(401, 'invalid_api_key', 'missing or wrong API key: send Authorization: Bearer <key>');
+  };
+}
+
+/** Node's parsed headers as a lookup (repeated fields already joined by Node). */
+export function nodeHeaderLookup(h: IncomingHttpHeaders): HeaderLookup {
+  return {
+    get(name) {
+      const v = h[name];
+      return Array.isArray(v) ? v.join(', ') : v;
+    },
   };
 }
 
 export function apiKeyCheck(apiKey: string | null): RequestHandler {
   const guard = apiKeyGuard(apiKey);
-  return (req, _res, next) => next(guard(req.headers.authorization) ?? undefined);
+  return (req, _res, next) => next(guard(nodeHeaderLookup(req.headers)) ?? undefined);
 }
 
 /**

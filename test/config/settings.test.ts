@@ -28,6 +28,14 @@ describe('settings', () => {
     assert.equal(s.nvidiaSmi, '/y/nvidia-smi');
   });
 
+  it('remembers which layer set each field', () => {
+    const home = mkdtempSync(join(tmpdir(), 'berth-settings-'));
+    writeFileSync(join(home, 'settings.json'), JSON.stringify({ port: 9000, vllmPython: '/venv/bin/python', nvidiaSmi: '/x/nvidia-smi' }));
+    const s = loadSettings({ env: { BERTH_HOME: home, BERTH_NVIDIA_SMI: '/y/nvidia-smi', BERTH_LOG_LEVEL: 'debug' }, overrides: { port: 9200, host: undefined } });
+    assert.deepEqual(s.sources, { port: 'flag', vllmPython: 'file', nvidiaSmi: 'env', logLevel: 'env' });
+    assert.equal(s.host, '127.0.0.1', 'a flag left undefined neither sets nor erases a field');
+  });
+
   it('names the field of a bad value', () => {
     assert.throws(() => loadSettings({ env: { BERTH_HOME: '/nonexistent', BERTH_PORT: 'abc' } }), /BERTH_PORT: expected a whole number/);
     const home = mkdtempSync(join(tmpdir(), 'berth-settings-'));
@@ -35,6 +43,8 @@ describe('settings', () => {
     assert.throws(() => loadSettings({ env: { BERTH_HOME: home } }), /^SettingsError: port: /);
     writeFileSync(join(home, 'settings.json'), JSON.stringify({ prot: 1 }));
     assert.throws(() => loadSettings({ env: { BERTH_HOME: home } }), /prot/);
+    writeFileSync(join(home, 'settings.json'), '[1]');
+    assert.throws(() => loadSettings({ env: { BERTH_HOME: home } }), /settings\.json: expected a JSON object/);
   });
 
   it('refuses a non-loopback bind without an API key', () => {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { loadSettings, type Settings, type SettingsInput } from '../../daemon/config/settings.js';
 import type { BerthEvent, DeploymentStatus } from '../../daemon/contract/api.js';
+import { createClient, fetchTransport, type Client } from '../../daemon/contract/client.js';
 import { startDaemon, type RunningDaemon } from '../../daemon/main.js';
 import { SAFETY_MS } from './limits.js';
 
@@ -27,6 +28,8 @@ export function randomPortBase(): number {
 export interface TestDaemon extends RunningDaemon {
   home: string;
   settings: Settings;
+  /** The contract's one client, over fetch, with the daemon's API key when it has one. */
+  client: Client;
   api<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T; headers: Headers }>;
   stop(): Promise<void>;
 }
@@ -60,6 +63,7 @@ export async function startTestDaemon(
     ...daemon,
     home,
     settings,
+    client: createClient(fetchTransport({ baseUrl: daemon.url, apiKey: settings.apiKey })),
     async api(method, path, body, headers = {}) {
       const res = await fetch(daemon.url + path, {
         method,
@@ -108,7 +112,8 @@ export function deploymentWhen(
 ): Promise<DeploymentStatus> {
   let last: DeploymentStatus | undefined;
   return waitFor(async () => {
-    const { body } = await d.api<DeploymentStatus>('GET', `/api/v1/deployments/${name}`);
+    // Through the client, which carries the daemon's API key when it has one.
+    const body = await d.client.getDeployment({ params: { name } });
     last = body;
     return pred(body) ? body : null;
   }, what, timeoutMs).catch((err: unknown) => {
