@@ -124,6 +124,7 @@ export class DaemonProcess {
   private child: ChildProcess | null = null;
   private current: DaemonStatus;
   private quitting = false;
+  private starting: Promise<DaemonStatus> | null = null;
   private readonly listeners = new Set<(s: DaemonStatus) => void>();
 
   /** `launch` is read at every start, so a retry uses the settings saved since. */
@@ -145,8 +146,17 @@ export class DaemonProcess {
     return () => this.listeners.delete(fn);
   }
 
-  /** Attach to a Berth daemon on the port, or spawn one; resolves with the outcome, which is also published. */
-  async start(): Promise<DaemonStatus> {
+  /**
+   * Attach to a Berth daemon on the port, or spawn one; resolves with the
+   * outcome, which is also published. A call while one is in flight (Retry
+   * clicked twice) joins it rather than spawning a second daemon.
+   */
+  start(): Promise<DaemonStatus> {
+    this.starting ??= this.attachOrSpawn().finally(() => (this.starting = null));
+    return this.starting;
+  }
+
+  private async attachOrSpawn(): Promise<DaemonStatus> {
     if (this.owned) return this.current;
     const launch = this.launch();
     const url = `http://127.0.0.1:${launch.port}`;

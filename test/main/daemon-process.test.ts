@@ -121,6 +121,16 @@ describe('attach or spawn', () => {
     assert.equal(d.status.kind, 'stopped');
   });
 
+  it('two starts at once (Retry clicked twice) spawn one daemon', async () => {
+    const port = await freePort();
+    const d = new DaemonProcess(() => launchFor(port));
+    const seen = track(d);
+    const [a, b] = await Promise.all([d.start(), d.start()]);
+    assert.equal(a, b);
+    assert.equal(seen.filter((s) => s.kind === 'starting').length, 1);
+    assert.equal(await d.quit(false), 'stopped');
+  });
+
   it('absent, "keep models running after quit" on: the spawned daemon is left running', async () => {
     const port = await freePort();
     const d = new DaemonProcess(() => launchFor(port));
