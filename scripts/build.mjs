@@ -2,7 +2,8 @@
 // Compiles daemon/**/*.ts to dist/daemon/**/*.js, file for file, so the `berth`
 // command runs plain JavaScript instead of paying tsx's transpile at every run,
 // then bundles the UI (renderer/) into dist/renderer with Vite, which the
-// daemon serves at `/`. Both run on `npm ci` (through `prepare`) and before
+// daemon serves at `/`, and the Electron main process into dist/main
+// (scripts/build-main.mjs). Both run on `npm ci` (through `prepare`) and before
 // every `npm test`, so a fresh clone serves the UI and no test sees a stale one.
 // esbuild rather than tsc: it only strips types (tsconfig's isolatedModules and
 // verbatimModuleSyntax make that exact), a full build takes a fraction of a
@@ -14,6 +15,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { build as viteBuild } from 'vite';
+import { buildMain } from './build-main.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const src = join(root, 'daemon');
@@ -48,8 +50,11 @@ for (const f of walk(out, (n) => n.endsWith('.js'))) {
 }
 if (process.argv.includes('--verbose')) console.log(`built ${built.size} files into ${relative(root, out)}/`);
 
-// `--daemon` skips the UI, for scripts that time only the CLI.
+// `--daemon` skips the UI and the desktop app, for scripts that time only the CLI.
 if (!process.argv.includes('--daemon')) {
+  await buildMain(root);
+  if (process.argv.includes('--verbose')) console.log('built the Electron main process into dist/main/');
+
   await viteBuild({ configFile: join(root, 'renderer/vite.config.ts'), logLevel: 'warn', root: join(root, 'renderer') });
   if (process.argv.includes('--verbose')) console.log('built the UI into dist/renderer/');
 }
