@@ -19,6 +19,15 @@ test('replays a case byte for byte, by absolute path from another directory', as
   assert.equal(r.stdout, fixtureText('h100x8.query-gpu.noheader-nounits.csv'));
 });
 
+test('FAKE_NVIDIA_SMI_GPUS keeps the first N GPUs of a capture: a 4-GPU box of the same driver', async () => {
+  const full = fixtureText('h100x8.query-gpu.noheader-nounits.csv').split('\n');
+  const r = await run({ ...fakeNvidiaSmiEnv('h100x8'), FAKE_NVIDIA_SMI_GPUS: '4' }, QUERY_GPU_ARGV);
+  assert.equal(r.exitCode, 0);
+  assert.equal(r.stdout, full.slice(0, 4).join('\n') + '\n');
+  const list = await run({ ...fakeNvidiaSmiEnv('h100x8'), FAKE_NVIDIA_SMI_GPUS: '4' }, ['-L']);
+  assert.deepEqual(list.stdout.trim().split('\n').map((l) => l.slice(0, 5)), ['GPU 0', 'GPU 1', 'GPU 2', 'GPU 3']);
+});
+
 test('errors keep their stream and exit code', async () => {
   const r = await run(fakeNvidiaSmiEnv('no-devices'), QUERY_GPU_ARGV);
   assert.equal(r.exitCode, 6);

@@ -9,6 +9,8 @@
 //   FAKE_GPU_APPS_DIR          where running fake engines record themselves (gpu-apps.ts): each
 //                              live one is added to the compute-apps answer on the GPUs its
 //                              CUDA_VISIBLE_DEVICES names.
+//   FAKE_NVIDIA_SMI_GPUS       keep only the first N GPUs of the machine's --query-gpu and -L
+//                              answers (`h100x8` with 4: a 4-GPU box of the same driver).
 import type { GpuProcess } from '../../../daemon/contract/api.js';
 import { COMPUTE_APPS_ARGV, parseQueryGpu, QUERY_GPU_ARGV } from '../../../daemon/gpu/nvidia-smi.js';
 import { casesFile, fixtureBytes, fixtureText, type FixtureCase } from './fixtures.js';
@@ -43,6 +45,20 @@ function processRows(processes: readonly GpuProcess[]): string {
     .join('');
 }
 
+/**
+ * The answer as a box with only the first FAKE_NVIDIA_SMI_GPUS GPUs would give
+ * it: one row per GPU in --query-gpu (after the header, when there is one) and
+ * in -L. Other answers are left as captured.
+ */
+function firstGpus(stdout: Buffer, argv: readonly string[]): Buffer {
+  const keep = Number(process.env.FAKE_NVIDIA_SMI_GPUS ?? '');
+  const perGpu = argv[0]?.startsWith('--query-gpu=') || (argv.length === 1 && argv[0] === '-L');
+  if (!(keep > 0) || !perGpu) return stdout;
+  const header = argv.some((a) => a.startsWith('--format=') && !a.includes('noheader')) ? 1 : 0;
+  const lines = stdout.toString('utf8').split(/(?<=\n)/);
+  return Buffer.from(lines.slice(0, header + keep).join(''), 'utf8');
+}
+
 function answer(machines: readonly string[], argv: readonly string[]): void {
   const cases = Object.entries(casesFile().cases);
   const known = new Set(cases.map(([, c]) => c.machine));
@@ -69,7 +85,7 @@ function answer(machines: readonly string[], argv: readonly string[]): void {
     const hit = cases.find(([, c]) => c.machine === machine && sameArgv(c.argv, argv));
     if (hit) {
       const [name, c] = hit;
-      reply(fixtureBytes(c.stdout), c.exit_code ?? UNCAPTURED_EXIT[name] ?? OTHER_ERROR, fixtureBytes(c.stderr));
+      reply(firstGpus(fixtureBytes(c.stdout), argv), c.exit_code ?? UNCAPTURED_EXIT[name] ?? OTHER_ERROR, fixtureBytes(c.stderr));
       return;
     }
   }
