@@ -20,6 +20,11 @@
 // once (64,256,512,1000), BENCH_STREAM_SEQUENTIAL streams one at a time per
 // target (15), BENCH_STREAM_ROUNDS (2), BENCH_STREAM_OUT (JSON path),
 // BENCH_RELAY_PROCESSES (1; 2 runs the Node relay on two cores).
+//
+// Last, the UI (scripts/bench/ui.ts): its gzipped JavaScript against the
+// 300 KB budget and a cold load's paint time in headless Chromium against the
+// same daemon. BENCH_UI=0 skips it, BENCH_UI=only runs nothing else;
+// BENCH_UI_LOADS cold loads (5).
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, constants, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +36,7 @@ import { render, verdict, type CpuUse, type LoadRow, type Report, type Target, t
 import { cpuSeconds } from './bench/cpu.js';
 import { streamTimings } from './bench/ttfb.js';
 import { benchCli, renderCli } from './bench-cli.js';
+import { benchUi } from './bench-ui.js';
 import { streamBench } from './bench/stream.js';
 import { renderStreams, streamVerdict } from './bench/stream-report.js';
 
@@ -146,6 +152,12 @@ async function main(): Promise<number> {
   log('starting the daemon and two fake engines...\n');
   const berth = await startBerth();
   cleanups.push(berth.stop);
+  if (process.env.BENCH_UI === 'only') {
+    await berth.deploy('ui-bench', { FAKE_START_DELAY_MS: '0' });
+    const ui = await benchUi(log, berth.url);
+    console.log(`\n${ui.text}`);
+    return ui.met ? 0 : 1;
+  }
   if (cfg.stream === 'only') return streams(cfg, berth, nginxBin?.bin ?? null);
   const engine = { FAKE_START_DELAY_MS: '0', FAKE_TOKENS: String(TOKENS) };
   const fast = await berth.deploy(FAST, engine);
@@ -238,7 +250,9 @@ async function main(): Promise<number> {
   const streamCode = cfg.stream === 'on' ? await streams(cfg, berth, nginxBin?.bin ?? null) : 0;
   const cli = await benchCli({ daemonUrl: berth.url, log });
   console.log(`\n${renderCli(cli)}`);
-  return verdict(report).failures.length || streamCode || cli.some((f) => !f.met) ? 1 : 0;
+  const ui = process.env.BENCH_UI === '0' ? { text: 'UI: skipped (BENCH_UI=0)', met: true } : await benchUi(log, berth.url);
+  console.log(`\n${ui.text}`);
+  return verdict(report).failures.length || streamCode || cli.some((f) => !f.met) || !ui.met ? 1 : 0;
 }
 
 let code = 1;
