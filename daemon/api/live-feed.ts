@@ -72,7 +72,11 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
       stats: sampler?.latest() ?? [],
     }),
   });
-  const offBus = deps.events.subscribe((e) => stream.fromBus(e));
+  const offBus = deps.events.subscribe((e) => {
+    stream.fromBus(e);
+    // A replica that started or stopped changes the GPU shares now, not at the next reading.
+    if (e.type === 'replica.state') gpus?.nudge();
+  });
   sampler = new StatsSampler({
     targets: () => sampleTargets(supervisor),
     counters: (models) => deps.metrics.counters(models),

@@ -27,6 +27,13 @@ export interface GpuFeedDeps {
  */
 export const GPU_INTERVAL_MS = 3_000;
 
+/**
+ * After a replica starts or stops, its share changes at once (Berth's own
+ * claims) while the next regular reading may be 3 s away: read again after
+ * this short pause, which lets a burst of state changes cost one reading.
+ */
+export const NUDGE_DELAY_MS = 250;
+
 // Host memory moves by a few MiB every second; published on a change a
 // person would notice on a bar.
 const HOST_MEMORY_STEP = 64 * 1024 * 1024;
@@ -45,6 +52,7 @@ export class GpuFeed {
   private publishedKey: string | null = null;
   private inFlight: Promise<GpuReading> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private nudged: NodeJS.Timeout | null = null;
   private readonly unwatch: () => void;
   private closed = false;
 
@@ -72,6 +80,15 @@ export class GpuFeed {
     return this.inFlight;
   }
 
+  /** Something changed who holds the GPUs: while watched, read again shortly instead of at the next interval. */
+  nudge(): void {
+    if (!this.timer || this.nudged || this.closed) return;
+    this.nudged = setTimeout(() => {
+      this.nudged = null;
+      void this.poll();
+    }, NUDGE_DELAY_MS);
+  }
+
   close(): void {
     this.closed = true;
     this.unwatch();
@@ -87,7 +104,9 @@ export class GpuFeed {
 
   private unwatchTimer(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.nudged) clearTimeout(this.nudged);
     this.timer = null;
+    this.nudged = null;
   }
 
   private async poll(): Promise<void> {

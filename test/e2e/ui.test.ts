@@ -166,6 +166,28 @@ describe(missing ?? 'the UI in headless Chromium, against a real daemon', { skip
     await page.locator('.dp-badge', { hasText: 'stopped' }).waitFor();
     const status = await d.client.getDeployment({ params: { name: 'qwen' } });
     assert.equal(status.state, 'stopped');
+    // The stopped chat left nothing in flight, in the daemon and on the dashboard.
+    assert.equal((await d.client.deploymentStats({ params: { name: 'qwen' } })).gateway.inFlight, 0);
+    await page.goto(`${d.url}/#/`);
+    const row = page.getByTestId('deployment-row').filter({ hasText: 'qwen' });
+    await row.getByText('stopped').waitFor();
+    await eventually(async () => (await row.locator('td[data-label="In flight"]').textContent())?.trim() === '0', 'the row to show nothing in flight');
+    // Its GPUs are free again on the cards.
+    const gpu0 = page.getByRole('img', { name: /^GPU 0 memory/ });
+    await eventually(async () => !((await gpu0.getAttribute('aria-label')) ?? 'qwen').includes('qwen'), 'GPU 0 to drop qwen\'s share');
+  });
+
+  it('is usable in a narrow window in dark mode', async () => {
+    const narrow = await browser.newPage({ viewport: { width: 480, height: 900 }, colorScheme: 'dark' });
+    narrow.setDefaultTimeout(SAFETY_MS);
+    await narrow.goto(`${d.url}/#/`);
+    await narrow.getByTestId('deployment-row').first().waitFor();
+    // Nothing wider than the window: no sideways scrolling.
+    assert.ok(await narrow.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), 'the page fits 480 px');
+    const bg = await narrow.evaluate('getComputedStyle(document.body).backgroundColor');
+    assert.notEqual(bg, 'rgb(255, 255, 255)', 'dark mode follows the OS');
+    await screenshot(narrow, 'dashboard-narrow-dark');
+    await narrow.close();
   });
 
   it('says the daemon is unreachable, and how to start it, when it goes away', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setImmediate as settle } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import type { GpuInventory } from '../../daemon/contract/api.js';
-import { changeKey, GpuFeed, type GpuReading } from '../../daemon/events/gpu-feed.js';
+import { changeKey, GpuFeed, NUDGE_DELAY_MS, type GpuReading } from '../../daemon/events/gpu-feed.js';
 
 const MiB = 1024 * 1024;
 
@@ -43,7 +43,7 @@ describe('changeKey', () => {
 });
 
 describe('GpuFeed', () => {
-  beforeEach(() => mock.timers.enable({ apis: ['setInterval'] }));
+  beforeEach(() => mock.timers.enable({ apis: ['setInterval', 'setTimeout'] }));
   afterEach(() => mock.timers.reset());
 
   function harness() {
@@ -107,6 +107,26 @@ describe('GpuFeed', () => {
     const r = await h.feed.read();
     assert.equal(h.feed.last, r);
     assert.equal(h.published.length, 0, 'an on-demand reading is not broadcast');
+    h.feed.close();
+  });
+
+  it('a nudge reads again after a short pause, once for a burst, and only while watched', async () => {
+    const h = harness();
+    h.feed.nudge();
+    mock.timers.tick(NUDGE_DELAY_MS);
+    await settle();
+    assert.equal(h.reads(), 0, 'nobody watching: a nudge reads nothing');
+
+    await h.clients(1);
+    assert.equal(h.reads(), 1);
+    h.next.value = reading({ usedMiB: 7000 });
+    h.feed.nudge();
+    h.feed.nudge();
+    h.feed.nudge();
+    mock.timers.tick(NUDGE_DELAY_MS);
+    await settle();
+    assert.equal(h.reads(), 2, 'three nudges, one reading');
+    assert.equal(h.published.at(-1)!.usage.shares[0]!.usedMiB, 7000, 'published before the next interval');
     h.feed.close();
   });
 
