@@ -159,6 +159,15 @@ describe(missing ?? 'the UI in headless Chromium, against a real daemon', { skip
     }, `the engine to log the abort (log so far: ${engineLog.lines.slice(-5).join(' | ')})`);
   });
 
+  it('charts the deployment\'s last hour from the sampled stats', async () => {
+    await page.getByRole('tab', { name: 'Metrics' }).click();
+    for (const title of ['Requests per second', 'Time to first token', 'Tokens per second', 'KV-cache use']) {
+      const chart = page.getByRole('img', { name: new RegExp(`^${title}, last hour: now`) });
+      await chart.waitFor();
+    }
+    await screenshot(page, 'deployment-metrics');
+  });
+
   it('stops the deployment from its page', async () => {
     await page.getByRole('tab', { name: 'Logs' }).click();
     await screenshot(page, 'deployment');
