@@ -6,6 +6,7 @@ import { mergePatch, normalizeDeployment } from '../../daemon/config/deployment.
 import { DEFAULT_SCALE } from '../../daemon/contract/deployment.js';
 import {
   apiErrorOnField,
+  applyDefaultMode,
   argsToText,
   defaultForm,
   fieldOfPath,
@@ -132,5 +133,20 @@ describe('editing and copying a deployment', () => {
     assert.equal(values.modelId, spec.modelId);
     assert.deepEqual(values.env, [{ key: 'HF_TOKEN', value: 'hf_x' }]);
     assert.equal(formFromDeployment({ ...spec, name: 'qwen-copy' }, 'copy').values.name, 'qwen-copy');
+  });
+
+  it('a blank new form takes the desktop app\'s default mode; edit, copy and a mode already picked keep theirs', () => {
+    const blank = defaultForm();
+    assert.equal(applyDefaultMode(blank, 'container', { blank: true, modeTouched: false }).values.mode, 'container');
+    // Edit and copy-as-new keep the deployment's own mode.
+    assert.equal(spec.mode, 'process');
+    for (const purpose of ['edit', 'copy'] as const) {
+      const f = formFromDeployment(spec, purpose);
+      assert.equal(applyDefaultMode(f, 'container', { blank: false, modeTouched: false }).values.mode, 'process');
+    }
+    // The setting arrives after the form opens: a mode the user picked meanwhile stays.
+    assert.equal(applyDefaultMode(blank, 'container', { blank: true, modeTouched: true }), blank);
+    // Anything but a known mode is ignored.
+    assert.equal(applyDefaultMode(blank, 'kubernetes', { blank: true, modeTouched: false }), blank);
   });
 });

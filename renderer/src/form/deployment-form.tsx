@@ -6,6 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { DeploymentStatus, GpuInventory } from '../../../daemon/contract/api.js';
 import { BACKENDS } from '../../../daemon/contract/deployment.js';
 import { ApiError, client } from '../api.js';
+import { desktopBridge } from '../desktop-bridge.js';
 import { backendLabel } from '../format.js';
 import { href } from '../router.js';
 import { navigate } from '../use-route.js';
@@ -14,7 +15,9 @@ import { EnvRows } from './env-rows.js';
 import { Field } from './field.js';
 import {
   apiErrorOnField,
+  applyDefaultMode,
   defaultForm,
+  MODES,
   formFromDeployment,
   mergePatchFor,
   validateForm,
@@ -44,6 +47,23 @@ export function DeploymentForm({ purpose, inventory }: { purpose: FormPurpose; i
   const [saving, setSaving] = useState(false);
   const [start, setStart] = useState(true);
   const formRef = useRef<HTMLFormElement>(null);
+  const modeTouched = useRef(false);
+
+  // In the desktop window, a blank new form starts in the app's default mode.
+  useEffect(() => {
+    const bridge = purpose.kind === 'new' && !purpose.from ? desktopBridge() : null;
+    if (!bridge) return;
+    let live = true;
+    bridge.getSettings().then(
+      (s) => live && setForm((f) => applyDefaultMode(f, s.defaultMode, { blank: true, modeTouched: modeTouched.current })),
+      // Without the app's settings the form keeps the daemon's default, which is still a valid choice.
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+    // The purpose never changes for a mounted form (the route remounts it).
+  }, []);
 
   const { input, errors, valid } = useMemo(() => validateForm(form), [form]);
   const inputKey = JSON.stringify(input);
@@ -82,6 +102,7 @@ export function DeploymentForm({ purpose, inventory }: { purpose: FormPurpose; i
   const shown = (k: FieldKey): string | undefined => serverErrors[k] ?? (submitted || touched.has(k) ? errors[k] : undefined);
 
   function set<K extends keyof FormValues>(key: K, value: FormValues[K]) {
+    if (key === 'mode') modeTouched.current = true;
     setForm((f) => ({ ...f, values: { ...f.values, [key]: value } }));
     setTouched((t) => (t.has(key) ? t : new Set(t).add(key)));
     setServerErrors((e) => {
@@ -152,8 +173,9 @@ export function DeploymentForm({ purpose, inventory }: { purpose: FormPurpose; i
           <Field id="f-mode" label="Mode" error={shown('mode')}>
             {(a) => (
               <select {...a} value={form.values.mode} onChange={(e) => set('mode', e.currentTarget.value as FormValues['mode'])}>
-                <option value="process">process</option>
-                <option value="container">container</option>
+                {MODES.map((m) => (
+                  <option value={m}>{m}</option>
+                ))}
               </select>
             )}
           </Field>

@@ -173,6 +173,20 @@ export function toInput(form: FormState): { input: DeploymentInput; errors: Fiel
 }
 
 /** The form for an existing deployment: to edit it, or to start a new one from it. */
+export const MODES: readonly FormValues['mode'][] = ['process', 'container'];
+
+/**
+ * The desktop app's default mode (its settings, through the preload bridge)
+ * on a blank new form. Edit and "copy as new" keep the deployment's own mode,
+ * and a mode the user already picked stays: the setting arrives a moment
+ * after the form opens. Anything but a known mode is ignored.
+ */
+export function applyDefaultMode(form: FormState, mode: unknown, at: { blank: boolean; modeTouched: boolean }): FormState {
+  if (!at.blank || at.modeTouched) return form;
+  if (!MODES.includes(mode as FormValues['mode']) || form.values.mode === mode) return form;
+  return { ...form, values: { ...form.values, mode: mode as FormValues['mode'] } };
+}
+
 export function formFromDeployment(d: Deployment, purpose: 'edit' | 'copy'): FormState {
   const copy = purpose === 'copy';
   // A copy's served names would collide with the original's: let it default to its own name.

@@ -3,8 +3,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { SettingKey, SettingsView } from '../../../daemon/contract/settings.js';
 import { ApiError, client } from '../api.js';
+import { desktopBridge } from '../desktop-bridge.js';
 import { Field } from '../form/field.js';
 import { errorText } from '../use-action.js';
+import { DesktopSection } from './desktop-section.js';
 import { draftOf, readable, SETTING_GROUPS, settingsPatch, type SettingField, type SettingsDraft } from './settings-model.js';
 
 function isKey(k: string | undefined): k is SettingKey {
@@ -142,6 +144,8 @@ function Editor({ initial }: { initial: SettingsView }) {
 }
 
 export function SettingsPage() {
+  // Read once: the preload sets the bridge before any page script runs, and it never changes.
+  const [bridge] = useState(desktopBridge);
   const [state, setState] = useState<{ view: SettingsView } | { error: string } | null>(null);
   useEffect(() => {
     let live = true;
@@ -156,6 +160,8 @@ export function SettingsPage() {
   return (
     <div class="settings-page">
       <h1>Settings</h1>
+      {bridge && <DesktopSection bridge={bridge} />}
+      {bridge && <h2>Daemon</h2>}
       {state === null && <p class="muted">Loading…</p>}
       {state && 'error' in state && (
         <p class="error" role="alert">
