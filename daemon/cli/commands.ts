@@ -1,7 +1,7 @@
 // The commands that talk to a running daemon over HTTP. This module (and what
 // it imports) must stay free of the daemon's own server modules: every `berth
 // ps` pays for what is loaded here, and commands.ts is all it loads.
-import type { DeploymentStatus } from '../contract/api.js';
+import type { DeploymentStatus, DoctorCheck } from '../contract/api.js';
 import type { DeploymentInput } from '../contract/deployment.js';
 import { fillPath, queryString, streams } from '../contract/routes.js';
 import { json, need, parse, readSpecFile, type Out } from './args.js';
@@ -160,6 +160,20 @@ export async function doctor(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, { json: { type: 'boolean' } }, 0);
   const report = await daemonClient().doctor();
   if (values.json) io.out(json(report));
-  else for (const c of report.checks) io.out(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(7)} ${c.detail}`);
+  else for (const c of report.checks) io.out(doctorLines(c).join('\n'));
   return report.ok ? 0 : 1;
+}
+
+/**
+ * One check as printed: the verdict, then under a failure the daemon's fix.
+ * The command sits alone after `fix:`, so it copies without the note.
+ */
+export function doctorLines(c: DoctorCheck): string[] {
+  const head = `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(7)} `;
+  const lines = [head + c.detail];
+  if (c.ok || !c.fix) return lines;
+  const indent = ' '.repeat(head.length);
+  if (c.fix.command) lines.push(`${indent}fix: ${c.fix.command}`);
+  lines.push(indent + c.fix.note);
+  return lines;
 }

@@ -149,10 +149,20 @@ export type BerthEvent =
     };
 
 // ---------- doctor ----------
+/** What to do about a failing check, decided by the daemon from what actually failed. */
+export interface DoctorFix {
+  /** One shell command to copy that fixes it (or starts to), or null where the fix is not a command. */
+  command: string | null;
+  /** What the command does and what follows it, or what to do instead. */
+  note: string;
+}
+
 export interface DoctorCheck {
   name: string;
   ok: boolean;
   detail: string;
+  /** null when the check passed, or when the daemon knows no fix better than `detail`. */
+  fix: DoctorFix | null;
 }
 
 export interface DoctorReport {

@@ -92,6 +92,8 @@ describe('management API', () => {
     assert.match(check('vllm').detail, /^vllm 0\.9\.0\.1/);
     assert.match(check('sglang').detail, /^sglang 0\.4\.6/);
     assert.ok(check('docker'));
+    // Nothing to fix where a check passed.
+    for (const name of ['gpus', 'driver', 'vllm', 'sglang']) assert.equal(check(name).fix, null, name);
     assert.equal(body.ok, true);
   });
 
