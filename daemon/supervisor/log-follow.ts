@@ -95,7 +95,7 @@ export function followLogs(c: DeploymentRuntime, events: EventBus, opts: LogFoll
   const decide = () => {
     const { pinned } = opts;
     if (pinned) {
-      if (isGoneForGood(pinned, c.replicas)) end(`replica ${pinned.id} is ${pinned.state === 'failed' ? 'failed' : 'stopped'}`);
+      if (isGoneForGood(pinned, c.replicas)) end(`replica ${pinned.id} ${pinned.state === 'failed' ? 'failed' : 'stopped'}`);
       return;
     }
     const next = replicaToShow(shown, c.replicas);

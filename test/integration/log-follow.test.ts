@@ -95,7 +95,7 @@ describe('a followed log stream follows the deployment', () => {
     await s.until(isReplica('pinned-0'), 'the named replica');
     await d.client.restartDeployment({ params: { name: 'pinned' } });
     const end = await s.until((m) => m.event === 'end', 'the end of the stream');
-    assert.deepEqual(JSON.parse(end.data), { reason: 'replica pinned-0 is stopped' });
+    assert.deepEqual(JSON.parse(end.data), { reason: 'replica pinned-0 stopped' });
     await within(s.finished, 'the daemon closing the stream');
     assert.ok(!s.messages.some(isReplica('pinned-1')), 'it never moved to another replica');
   });

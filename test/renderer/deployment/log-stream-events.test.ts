@@ -13,8 +13,8 @@ describe('log stream events', () => {
   });
 
   it('reads why the stream ended', () => {
-    const sent: LogStreamEvents['end'] = { reason: 'replica qwen-0 is stopped' };
-    assert.equal(endReasonOf(JSON.stringify(sent)), 'replica qwen-0 is stopped');
+    const sent: LogStreamEvents['end'] = { reason: 'replica qwen-0 stopped' };
+    assert.equal(endReasonOf(JSON.stringify(sent)), 'replica qwen-0 stopped');
   });
 
   it('takes nothing from data of another shape', () => {
