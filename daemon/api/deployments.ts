@@ -1,6 +1,7 @@
 // /api/v1/deployments: CRUD, lifecycle and logs. Handlers only translate HTTP
 // to supervisor calls; every decision lives in the supervisor.
 import type { Request, RequestHandler, Response } from 'express';
+import type { LogStreamEvents } from '../contract/api.js';
 import { DNS_LABEL } from '../contract/deployment.js';
 import { api } from '../contract/routes.js';
 import { badRequest, notFound } from '../http/errors.js';
@@ -44,9 +45,10 @@ export function mountDeployments(on: On, sup: Supervisor): void {
 
 /**
  * The logs route's other two answers, registered before the JSON one: with
- * `follow=1` a stream (contract `streams.deploymentLogs`), the tail and then
- * each new line as one `data:` message; and plain text for a client that
- * prefers it (curl) or asks for `format=text`.
+ * `follow=1` a stream (contract `streams.deploymentLogs`, LogStreamEvents):
+ * each replica's tail after its `event: replica`, then its lines as they
+ * come, one `data:` message each; and plain text for a client that prefers
+ * it (curl) or asks for `format=text`.
  */
 export function deploymentLogsAlternatives(sup: Supervisor): RequestHandler {
   return (req: Request, res: Response, next) => {
@@ -56,17 +58,31 @@ export function deploymentLogsAlternatives(sup: Supervisor): RequestHandler {
     const text = format === 'text' || (format === undefined && req.accepts(['text/plain', 'application/json']) !== 'application/json');
     if (!follow && !text) return next();
     const query = parseQuery(LOGS_QUERY, req);
-    const replica = sup.replicaForLogs(deploymentName({ name: String(req.params.name) }), query.replica);
-    const lines = replica ? replica.output.tail(query.tail, { ansi: query.ansi }) : [];
+    const name = deploymentName({ name: String(req.params.name) });
     if (!follow) {
+      const replica = sup.replicaForLogs(name, query.replica);
+      const lines = replica ? replica.output.tail(query.tail, { ansi: query.ansi }) : [];
       res.type('text/plain').send(lines.length ? lines.join('\n') + '\n' : '');
       return;
     }
+    // Checked before the stream opens: an unknown deployment or replica is still a 404.
+    const attach = sup.followLogs(name, query);
     const sse = openSse(req, res);
-    for (const line of lines) sse.send(line);
-    if (!replica) return;
-    sse.onClose(replica.output.subscribe((batch: string[]) => {
-      for (const line of batch) sse.send(line);
-    }, { ansi: query.ansi }));
+    const named = <E extends keyof LogStreamEvents>(event: E, data: LogStreamEvents[E]) => sse.send(data, event);
+    sse.onClose(
+      attach({
+        replica(id, tail) {
+          named('replica', { replica: id });
+          for (const line of tail) sse.send(line);
+        },
+        lines(batch) {
+          for (const line of batch) sse.send(line);
+        },
+        end(reason) {
+          named('end', { reason });
+          res.end();
+        },
+      }),
+    );
   };
 }

@@ -1,7 +1,7 @@
 // The commands that talk to a running daemon over HTTP. This module (and what
 // it imports) must stay free of the daemon's own server modules: every `berth
 // ps` pays for what is loaded here, and commands.ts is all it loads.
-import type { DeploymentStatus } from '../contract/api.js';
+import type { DeploymentStatus, DoctorCheck, LogStreamEvents } from '../contract/api.js';
 import type { DeploymentInput } from '../contract/deployment.js';
 import { fillPath, queryString, streams } from '../contract/routes.js';
 import { json, need, parse, readSpecFile, type Out } from './args.js';
@@ -148,18 +148,57 @@ export async function logs(args: string[], io: Out): Promise<number> {
     buf += chunk as string;
     let i: number;
     while ((i = buf.indexOf('\n\n')) !== -1) {
-      const event = buf.slice(0, i);
+      const text = logStreamText(buf.slice(0, i));
       buf = buf.slice(i + 2);
-      for (const line of event.split('\n')) if (line.startsWith('data: ')) io.out(JSON.parse(line.slice(6)) as string);
+      if (text !== null) io.out(text);
     }
   }
   return 0;
+}
+
+/**
+ * One message of a followed log stream as `berth logs -f` prints it: an
+ * engine line as it is, a marker where the stream moves to another replica
+ * (a restart, the first start) and where it ends. Null for anything else (a
+ * keep-alive comment).
+ */
+export function logStreamText(message: string): string | null {
+  let event = 'message';
+  let data: string | null = null;
+  for (const line of message.split('\n')) {
+    if (line.startsWith('event: ')) event = line.slice(7);
+    else if (line.startsWith('data: ')) data = line.slice(6);
+  }
+  if (data === null) return null;
+  const payload: unknown = JSON.parse(data);
+  if (event === 'message') return typeof payload === 'string' ? payload : null;
+  const field = (key: keyof LogStreamEvents['replica'] | keyof LogStreamEvents['end']): string | null => {
+    const v = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>)[key] : undefined;
+    return typeof v === 'string' ? v : null;
+  };
+  if (event === 'replica') return `— replica ${field('replica') ?? '?'} —`;
+  if (event === 'end') return `— ${field('reason') ?? 'the stream ended'} —`;
+  return null;
 }
 
 export async function doctor(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, { json: { type: 'boolean' } }, 0);
   const report = await daemonClient().doctor();
   if (values.json) io.out(json(report));
-  else for (const c of report.checks) io.out(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(7)} ${c.detail}`);
+  else for (const c of report.checks) io.out(doctorLines(c).join('\n'));
   return report.ok ? 0 : 1;
+}
+
+/**
+ * One check as printed: the verdict, then under a failure the daemon's fix.
+ * The command sits alone after `fix:`, so it copies without the note.
+ */
+export function doctorLines(c: DoctorCheck): string[] {
+  const head = `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(7)} `;
+  const lines = [head + c.detail];
+  if (c.ok || !c.fix) return lines;
+  const indent = ' '.repeat(head.length);
+  if (c.fix.command) lines.push(`${indent}fix: ${c.fix.command}`);
+  lines.push(indent + c.fix.note);
+  return lines;
 }

@@ -148,11 +148,41 @@ export type BerthEvent =
       reason: string | null;
     };
 
+// ---------- log stream (SSE /api/v1/deployments/:name/logs?follow=1) ----------
+/**
+ * A followed log stream's named messages, by `event:` name. Engine lines are
+ * unnamed `data:` messages, each the JSON string of one line. Every line
+ * comes after the `replica` message of the replica that printed it:
+ *
+ * - `replica`: from here on the stream shows this replica; its tail follows,
+ *   then its live lines. Without `replica=` in the query the stream follows
+ *   the deployment: it sends this again when the replica it shows is
+ *   replaced (a restart, a scale-down) or when the first one starts. A crash
+ *   restart keeps the replica (and its log), so its lines simply continue.
+ * - `end`: nothing more will come, and the daemon closes the stream: the
+ *   deployment was deleted, or the replica named by `replica=` is gone for
+ *   good. A client should not reconnect.
+ */
+export interface LogStreamEvents {
+  replica: { replica: string };
+  end: { reason: string };
+}
+
 // ---------- doctor ----------
+/** What to do about a failing check, decided by the daemon from what actually failed. */
+export interface DoctorFix {
+  /** One shell command to copy that fixes it (or starts to), or null where the fix is not a command. */
+  command: string | null;
+  /** What the command does and what follows it, or what to do instead. */
+  note: string;
+}
+
 export interface DoctorCheck {
   name: string;
   ok: boolean;
   detail: string;
+  /** null when the check passed, or when the daemon knows no fix better than `detail`. */
+  fix: DoctorFix | null;
 }
 
 export interface DoctorReport {

@@ -94,7 +94,10 @@ export type RouteName = keyof Api;
 export const streams = {
   /** StreamEvent (contract/live.ts): a snapshot first, then deltas; honours Last-Event-ID. */
   events: '/api/v1/events',
-  /** `?follow=1`: the log tail, then each new line as one `data:` message. */
+  /**
+   * `?follow=1`: the log tail, then each new line as one `data:` message,
+   * each replica's lines after its `event: replica` (LogStreamEvents in api.ts).
+   */
   deploymentLogs: '/api/v1/deployments/:name/logs',
 } as const;
 

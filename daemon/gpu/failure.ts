@@ -25,6 +25,13 @@ const MISMATCH =
   'NVIDIA driver/library version mismatch: the loaded kernel module differs from the installed ' +
   'libraries (reboot after a driver update)';
 const OFF_THE_BUS = 'An NVIDIA GPU has fallen off the bus (reboot to recover it)';
+const DENIED = 'nvidia-smi was denied permission';
+const NO_NVML = 'The NVML library was not found (the NVIDIA driver is not fully installed)';
+// Reasons with a variable tail: the prefix is what gpuFailureKind() recognises.
+const TIMED_OUT = 'nvidia-smi did not answer within';
+const NOT_STARTED = 'nvidia-smi could not be started';
+const REJECTED = 'nvidia-smi rejected the query:';
+const NVML_INIT = 'The NVIDIA driver could not be initialised';
 
 const firstLine = (text: string): string =>
   text
@@ -32,18 +39,17 @@ const firstLine = (text: string): string =>
     .map((line) => line.trim())
     .find((line) => line !== '') ?? '';
 
-const rejected = (run: NvidiaSmiRun): string =>
-  `nvidia-smi rejected the query: ${firstLine(run.stdout) || firstLine(run.stderr)}`;
+const rejected = (run: NvidiaSmiRun): string => `${REJECTED} ${firstLine(run.stdout) || firstLine(run.stderr)}`;
 
 // The man page's RETURN VALUE list. Codes not here (255 "other error", 3, 10, 13...) are
 // shared by several causes, so those fall through to the text.
 const BY_EXIT_CODE: Readonly<Record<number, (run: NvidiaSmiRun) => string | null>> = {
   0: () => null,
   2: rejected, // invalid argument: an unknown field or option (invalid-field, unknown-option)
-  4: () => 'nvidia-smi was denied permission',
+  4: () => DENIED,
   6: () => NO_DEVICES,
   9: () => NOT_LOADED,
-  12: () => 'The NVML library was not found (the NVIDIA driver is not fully installed)',
+  12: () => NO_NVML,
   // infoROM corrupted: the table and rows are complete, a WARNING line follows
   // (inforom-corrupted). Throwing that output away would lose a working GPU.
   14: () => null,
@@ -61,7 +67,7 @@ const BY_TEXT: readonly [RegExp, (match: RegExpExecArray, run: NvidiaSmiRun) => 
   [
     /Failed to initialize NVML: ([^\r\n]+)/i,
     // Seen inside containers that lost /dev/nvidia* after a cgroup reload (nvml-unknown-error).
-    (m) => `The NVIDIA driver could not be initialised (NVML: ${m[1]?.trim()})`,
+    (m) => `${NVML_INIT} (NVML: ${m[1]?.trim()})`,
   ],
   [/is not a valid field to query|is not recognized/i, (_, run) => rejected(run)],
 ];
@@ -69,11 +75,11 @@ const BY_TEXT: readonly [RegExp, (match: RegExpExecArray, run: NvidiaSmiRun) => 
 /** A plain-words reason when `run` gave nothing usable; null when its output can be parsed. */
 export function classifyFailure(run: NvidiaSmiRun): string | null {
   if (run.timedOutAfterMs != null) {
-    return `nvidia-smi did not answer within ${run.timedOutAfterMs / 1000} s`;
+    return `${TIMED_OUT} ${run.timedOutAfterMs / 1000} s`;
   }
   // ENOENT from spawn, or 127 when a shell ran it: nothing to ask.
   if (run.spawnError?.code === 'ENOENT' || run.exitCode === 127) return NOT_INSTALLED;
-  if (run.spawnError) return `nvidia-smi could not be started (${run.spawnError.code ?? 'unknown error'})`;
+  if (run.spawnError) return `${NOT_STARTED} (${run.spawnError.code ?? 'unknown error'})`;
 
   const byCode = run.exitCode === null ? undefined : BY_EXIT_CODE[run.exitCode];
   if (byCode) return byCode(run);
@@ -85,4 +91,51 @@ export function classifyFailure(run: NvidiaSmiRun): string | null {
   }
   const detail = firstLine(run.stdout) || firstLine(run.stderr);
   return `nvidia-smi failed (exit ${run.exitCode ?? 'unknown'})${detail ? `: ${detail}` : ''}`;
+}
+
+/**
+ * What went wrong, as a kind a program can act on (the doctor picks its fix
+ * by it). The inventory carries only the words, so this reads back a reason
+ * this module wrote: its own constants, never nvidia-smi's text.
+ */
+export type GpuFailureKind =
+  | 'not-installed'
+  | 'not-loaded'
+  | 'version-mismatch'
+  | 'no-devices'
+  | 'no-supported-gpu'
+  | 'off-the-bus'
+  | 'no-nvml'
+  | 'nvml-init'
+  | 'permission'
+  | 'timeout'
+  | 'not-started'
+  | 'rejected'
+  | 'unknown';
+
+const KIND_OF_REASON: ReadonlyMap<string, GpuFailureKind> = new Map([
+  [NOT_INSTALLED, 'not-installed'],
+  [NOT_LOADED, 'not-loaded'],
+  [MISMATCH, 'version-mismatch'],
+  // The query answered with no rows and no error: nothing to tell apart from no devices.
+  [NO_GPU, 'no-devices'],
+  [NO_DEVICES, 'no-devices'],
+  [NO_SUPPORTED, 'no-supported-gpu'],
+  [OFF_THE_BUS, 'off-the-bus'],
+  [NO_NVML, 'no-nvml'],
+  [DENIED, 'permission'],
+]);
+
+const KIND_OF_PREFIX: readonly [string, GpuFailureKind][] = [
+  [TIMED_OUT, 'timeout'],
+  [NOT_STARTED, 'not-started'],
+  [REJECTED, 'rejected'],
+  [NVML_INIT, 'nvml-init'],
+];
+
+/** The kind of a reason classifyFailure() gave (or the inventory's NO_GPU); `unknown` for any other text. */
+export function gpuFailureKind(reason: string): GpuFailureKind {
+  const exact = KIND_OF_REASON.get(reason);
+  if (exact) return exact;
+  return KIND_OF_PREFIX.find(([prefix]) => reason.startsWith(prefix))?.[1] ?? 'unknown';
 }

@@ -8,18 +8,20 @@
 // lifecycle.ts (create, stop, remove...), leasing.ts (acquire, the queue),
 // wake.ts (scale from zero, eviction), scaling.ts (the loop),
 // recovery.ts (after a crash), replica-control.ts (launch and halt),
-// status.ts (what callers see), registry.ts and op-queue.ts (who exists,
-// one op at a time per deployment).
+// status.ts (what callers see), log-follow.ts (which replica a followed log
+// shows), registry.ts and op-queue.ts (who exists, one op at a time per
+// deployment).
 import type { DeploymentStatus, LaunchPlan } from '../contract/api.js';
 import type { Deployment } from '../contract/deployment.js';
 import { normalizeDeployment } from '../config/deployment.js';
 import { memoryFraction } from '../engines/memory-budget.js';
 import type { GpuClaim } from '../gpu/usage.js';
 import { HttpError, notFound } from '../http/errors.js';
-import type { Lease } from './deployment.js';
+import type { DeploymentRuntime, Lease } from './deployment.js';
 import { publisher, type SupervisorDeps } from './deps.js';
 import { Leasing } from './leasing.js';
 import { Lifecycle } from './lifecycle.js';
+import { followLogs, replicaToShow, type LogFollowSink } from './log-follow.js';
 import { OpQueue } from './op-queue.js';
 import { previewPlan } from './plan-preview.js';
 import { reapLeftovers, storedDeployments } from './recovery.js';
@@ -32,6 +34,7 @@ import { Waker } from './wake.js';
 
 export type { Lease } from './deployment.js';
 export type { SupervisorDeps, SupervisorObserver } from './deps.js';
+export type { LogFollowSink } from './log-follow.js';
 
 export interface RouteInfo {
   name: string;
@@ -118,15 +121,32 @@ export class Supervisor {
     return this.lifecycle.restart(name);
   }
 
-  /** The replica whose logs a user most likely wants: the newest one. */
+  /**
+   * The replica whose logs a user most likely wants: the newest one running
+   * or coming up, else the newest (whose last lines say why nothing runs).
+   * The same one a followed stream starts with.
+   */
   replicaForLogs(name: string, replicaId?: string): Replica | null {
     const c = this.registry.runtime(name);
-    if (replicaId) {
-      const r = c.replicas.find((x) => x.id === replicaId);
-      if (!r) throw notFound(`deployment ${name} has no replica ${replicaId}`);
-      return r;
-    }
-    return c.replicas.at(-1) ?? null;
+    return replicaId ? this.namedReplica(c, replicaId) : replicaToShow(null, c.replicas);
+  }
+
+  /**
+   * A followed log stream (log-follow.ts): without `replica` it follows the
+   * deployment from replica to replica until the deployment is deleted; with
+   * one, that replica until it is gone for good. Checks now (404 for an
+   * unknown deployment or replica); `attach` starts it, returning the stop.
+   */
+  followLogs(name: string, opts: { replica?: string; tail: number; ansi: boolean }): (sink: LogFollowSink) => () => void {
+    const c = this.registry.runtime(name);
+    const pinned = opts.replica ? this.namedReplica(c, opts.replica) : null;
+    return (sink) => followLogs(c, this.deps.events, { pinned, tail: opts.tail, ansi: opts.ansi }, sink);
+  }
+
+  private namedReplica(c: DeploymentRuntime, id: string): Replica {
+    const r = c.replicas.find((x) => x.id === id);
+    if (!r) throw notFound(`deployment ${c.name} has no replica ${id}`);
+    return r;
   }
 
   /**

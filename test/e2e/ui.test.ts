@@ -168,6 +168,23 @@ describe(missing ?? 'the UI in headless Chromium, against a real daemon', { skip
     await screenshot(page, 'deployment-metrics');
   });
 
+  it('moves the log terminal to the new replica after a restart, under a marker', async () => {
+    await page.getByRole('tab', { name: 'Logs' }).click();
+    const terminal = page.getByRole('region', { name: 'Engine log of qwen' });
+    await terminal.getByText('Application startup complete', { exact: false }).first().waitFor();
+    // Not following, the view stays where it is: at the top once the
+    // terminal starts over, where the new replica's marker goes (following,
+    // its hundred start-up lines would scroll the marker out of the rows drawn).
+    const follow = page.getByRole('button', { name: 'Follow' });
+    await follow.click();
+    await page.getByRole('button', { name: 'Restart', exact: true }).click();
+    // The same stream moves on: no reload, no reconnect.
+    await terminal.getByText('— replica qwen-1 —').waitFor();
+    await follow.click();
+    await terminal.getByText('Application startup complete', { exact: false }).first().waitFor();
+    await page.locator('.dp-badge', { hasText: 'ready' }).waitFor();
+  });
+
   it('stops the deployment from its page', async () => {
     await page.getByRole('tab', { name: 'Logs' }).click();
     await screenshot(page, 'deployment');

@@ -14,6 +14,9 @@ export class SseReader {
   private readonly wakers = new Set<() => void>();
   private ended = false;
   private readonly abort = new AbortController();
+  private endedNow: () => void = () => {};
+  /** Resolves when the stream has ended: the server closed it, or close() was called. */
+  readonly finished = new Promise<void>((resolve) => (this.endedNow = resolve));
 
   private constructor(readonly response: Response) {}
 
@@ -102,6 +105,7 @@ export class SseReader {
       /* aborted or reset: the stream has ended */
     } finally {
       this.ended = true;
+      this.endedNow();
       for (const wake of [...this.wakers]) wake();
     }
   }

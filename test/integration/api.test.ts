@@ -57,8 +57,10 @@ describe('management API', () => {
   it('follows logs live over SSE', async () => {
     await d.api('POST', '/api/v1/deployments/ev/restart');
     const res = await fetch(`${d.url}/api/v1/deployments/ev/logs?follow=1&tail=0`);
-    const lines = (await readSse(res, (items) => items.some((l) => String(l).includes('Application startup complete.')))) as string[];
-    assert.ok(lines.some((l) => l.includes('Starting vLLM API server on http://127.0.0.1:')));
+    const items = await readSse(res, (all) => all.some((l) => String(l).includes('Application startup complete.')));
+    // The replica's lines come after the message naming it (event: replica).
+    assert.deepEqual(items[0], { replica: 'ev-1' });
+    assert.ok(items.some((l) => typeof l === 'string' && l.includes('Starting vLLM API server on http://127.0.0.1:')));
   });
 
   it('PATCH merges the change and restarts the engine with it', async () => {
@@ -92,6 +94,8 @@ describe('management API', () => {
     assert.match(check('vllm').detail, /^vllm 0\.9\.0\.1/);
     assert.match(check('sglang').detail, /^sglang 0\.4\.6/);
     assert.ok(check('docker'));
+    // Nothing to fix where a check passed.
+    for (const name of ['gpus', 'driver', 'vllm', 'sglang']) assert.equal(check(name).fix, null, name);
     assert.equal(body.ok, true);
   });
 

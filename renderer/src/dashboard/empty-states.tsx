@@ -5,7 +5,7 @@ import { client } from '../api.js';
 import { href } from '../router.js';
 import { Copyable } from '../shell/copy.js';
 import { errorText } from '../use-action.js';
-import { doctorFix, failingChecks } from './doctor-fix.js';
+import { failingChecks } from './doctor-fix.js';
 
 export function NoDeployments() {
   return (
@@ -66,20 +66,17 @@ export function DoctorPanel({ containerUsed }: { containerUsed: boolean }) {
       <h3 id="doctor-title">{noEngine ? 'No inference engine installed' : 'Some checks failed'}</h3>
       {noEngine && <p>Berth runs vLLM or SGLang from a Python environment; install one of them.</p>}
       <ul>
-        {failing.map((c) => {
-          const fix = doctorFix(c);
-          return (
-            <li key={c.name}>
-              <strong>{c.name}</strong>: {c.detail}
-              {fix && (
-                <div class="fix">
-                  {fix.command && <Copyable text={fix.command} label={`Copy the fix for ${c.name}`} block />}
-                  <span class="muted">{fix.note}</span>
-                </div>
-              )}
-            </li>
-          );
-        })}
+        {failing.map(({ name, detail, fix }) => (
+          <li key={name}>
+            <strong>{name}</strong>: {detail}
+            {fix && (
+              <div class="fix">
+                {fix.command && <Copyable text={fix.command} label={`Copy the fix for ${name}`} block />}
+                <span class="muted">{fix.note}</span>
+              </div>
+            )}
+          </li>
+        ))}
       </ul>
       <button
         type="button"

@@ -1,20 +1,26 @@
-// One replica's engine output in a real terminal (STYLE.md example 13: the
+// A deployment's engine output in a real terminal (STYLE.md example 13: the
 // class owns the xterm instance and the stream; the component only mounts it).
 //
 // The stream: GET /api/v1/deployments/:name/logs?follow=1&ansi=1&tail=500 as
-// server-sent events, one JSON-encoded line per `data:`; first the tail, then
-// each new line. The daemon has already resolved carriage returns (a tqdm bar
-// redrawn in place arrives as the one line the screen ended with, colours
-// kept: daemon/logs/line-splitter.ts), so every message is a whole line.
+// server-sent events, one JSON-encoded line per `data:`; each replica's tail,
+// then its new lines, after an `event: replica` naming it (LogStreamEvents in
+// the contract). The daemon follows the deployment: when a restart replaces
+// the replica, or the first one starts, the same stream moves on and says
+// so, and the terminal starts over under a marker line. The daemon has
+// already resolved carriage returns (a tqdm bar redrawn in place arrives as
+// the one line the screen ended with, colours kept:
+// daemon/logs/line-splitter.ts), so every message is a whole line.
 // EventSource reconnects by itself after a dropped connection and the daemon
 // then replays the tail: the terminal is reset first, so nothing shows twice,
-// and a marker says lines in the gap may be missing.
+// and a marker says lines in the gap may be missing. `event: end` (a named
+// replica gone for good) closes the stream for good.
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal, type ITheme } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { fillPath, queryString, streams } from '../../../daemon/contract/routes.js';
 import { withStyleNonce } from './csp-nonce.js';
 import { LogQueue } from './log-queue.js';
+import { endReasonOf, replicaMarker, replicaOf } from './log-stream-events.js';
 
 /** Lines the daemon replays on (re)connect. */
 export const TAIL_LINES = 500;
@@ -32,45 +38,45 @@ const RETRY_MS = [2_000, 5_000, 10_000, 30_000];
 const USER_SCROLL_EVENTS = ['wheel', 'keyup', 'pointerup', 'touchend'] as const;
 
 export type LogStreamState =
-  /** No replica has run yet: nothing to connect to. */
+  /** Nothing to show: no source. */
   | 'idle'
   | 'connecting'
   | 'live'
   /** The connection dropped; the browser is retrying. */
   | 'reconnecting'
   /** The daemon (or a proxy before it) refused the stream: the replica is gone, a login is needed, the daemon is down behind a proxy. Retried with backoff. */
-  | 'closed';
+  | 'closed'
+  /** The daemon ended the stream (the picked replica is gone for good): nothing more will come. */
+  | 'ended';
 
 export interface LogSource {
   deployment: string;
-  /** The replica the user picked, or null for whichever is the deployment's newest. */
-  replica: string | null;
   /**
-   * With `replica` null: the newest replica as the page knows it. A new one
-   * (a restart) means a new stream; the URL still leaves the choice to the
-   * daemon, so a reconnect after a daemon restart lands on its newest replica
-   * rather than asking for one that is gone. `startedAt` tells a replica from
-   * its namesake after a daemon restart (ids restart at -0), whose stream,
-   * opened while the deployment had no replica, would never carry a line.
+   * The replica the user picked, or null to follow the deployment: the
+   * daemon then picks the replica and moves the stream to the next one
+   * itself, also after a daemon restart (the reconnect asks it afresh).
    */
-  newest?: { id: string; startedAt: string | null } | null;
+  replica: string | null;
 }
 
 function sameSource(a: LogSource | null, b: LogSource | null): boolean {
   if (!a || !b) return a === b;
-  if (a.deployment !== b.deployment || a.replica !== b.replica) return false;
-  return a.replica !== null || (a.newest?.id === b.newest?.id && a.newest?.startedAt === b.newest?.startedAt);
+  return a.deployment === b.deployment && a.replica === b.replica;
 }
 
 export interface LogTerminalOptions {
   onState?: (state: LogStreamState) => void;
   /** Following changed from inside the terminal (the user scrolled up, or back to the end). */
   onFollowChange?: (follow: boolean) => void;
+  /** The replica whose output the terminal now shows, as the daemon said (null: none yet, or a new source). */
+  onReplica?: (id: string | null) => void;
   /** For tests and other origins; the page uses its own origin. */
   baseUrl?: string;
 }
 
-const DIM = (s: string) => `\x1b[2m${s}\x1b[0m\r\n`;
+/** A dim line for the queue, which ends each line itself. */
+const DIM_LINE = (s: string) => `\x1b[2m${s}\x1b[0m`;
+const DIM = (s: string) => `${DIM_LINE(s)}\r\n`;
 const WARN = (s: string) => `\x1b[33m${s}\x1b[0m\r\n`;
 const ERR = (s: string) => `\x1b[31m${s}\x1b[0m\r\n`;
 const HIDE_CURSOR = '\x1b[?25l';
@@ -148,6 +154,8 @@ export class LogTerminal {
   private retries = 0;
   /** The refusal was already shown: say it once per outage, not once per retry. */
   private refused = false;
+  /** The replica this connection is showing; null until its first `replica` message. */
+  private shown: string | null = null;
   private inFlight = 0;
   private follow = true;
   private opened = false;
@@ -188,6 +196,7 @@ export class LogTerminal {
     this.disconnect();
     this.clear();
     this.src = src;
+    this.opts.onReplica?.(null);
     this.opened = false;
     this.retries = 0;
     this.refused = false;
@@ -232,8 +241,10 @@ export class LogTerminal {
         this.clear();
         this.term.write(WARN(`reconnected: the last ${TAIL_LINES} lines again; lines printed while disconnected may be missing`));
       } else {
-        this.term.write(DIM(`${src.replica ?? src.newest?.id ?? src.deployment}: the last ${TAIL_LINES} lines, then live`));
+        const what = src.replica ?? `${src.deployment} (following its replicas)`;
+        this.term.write(DIM(`${what}: the last ${TAIL_LINES} lines, then live`));
       }
+      this.shown = null;
       this.opened = true;
       this.retries = 0;
       this.refused = false;
@@ -250,6 +261,29 @@ export class LogTerminal {
       this.queue.push(typeof line === 'string' ? line : String(line));
       this.schedule();
     };
+    // The stream moved to a replica: the first of this connection, or the
+    // next one after a restart. Another replica's lines start over, under a
+    // marker; the first ones follow what onopen wrote.
+    es.addEventListener('replica', (e: MessageEvent<string>) => {
+      if (this.source !== es) return;
+      const id = replicaOf(e.data);
+      if (id === null) return;
+      if (this.shown !== null && this.shown !== id) this.clear();
+      this.shown = id;
+      this.opts.onReplica?.(id);
+      // Queued like a line, so it stays in order with the lines around it.
+      this.queue.push(DIM_LINE(replicaMarker(id)));
+      this.schedule();
+    });
+    // Said before the daemon closes: no reconnect would bring anything back.
+    es.addEventListener('end', (e: MessageEvent<string>) => {
+      if (this.source !== es) return;
+      this.disconnect();
+      // After the lines still queued: the replica's last words come first.
+      this.queue.push(DIM_LINE(`— ${endReasonOf(e.data) ?? 'the stream ended'} —`));
+      this.schedule();
+      this.setState('ended');
+    });
     // Not closed here: the browser retries a dropped connection by itself.
     // CLOSED means it will not (the daemon answered with an error status).
     es.onerror = () => {

@@ -11,6 +11,7 @@ const STATE_TEXT: Record<LogStreamState, string> = {
   live: 'Live',
   reconnecting: 'Reconnecting…',
   closed: 'Refused, retrying…',
+  ended: 'Ended: the replica is gone',
 };
 
 export function LogsView({ deployment }: { deployment: DeploymentStatus }) {
@@ -20,21 +21,25 @@ export function LogsView({ deployment }: { deployment: DeploymentStatus }) {
   const [failed, setFailed] = useState<string | null>(null);
   const [state, setState] = useState<LogStreamState>('idle');
   const [follow, setFollow] = useState(true);
-  /** The replica the user picked; null follows the newest one (a restart brings a new replica). */
+  /** The replica the user picked; null follows the deployment (the daemon moves the stream to each new replica). */
   const [picked, setPicked] = useState<string | null>(null);
+  /** The replica on screen, as the stream said. */
+  const [streaming, setStreaming] = useState<string | null>(null);
 
   const replicas = deployment.replicas;
   const chosen = picked !== null && replicas.some((r) => r.id === picked) ? picked : null;
-  const last = replicas.at(-1);
-  const newest = last?.id ?? null;
-  const replica = chosen ?? newest;
+  // What following the deployment shows: while following, the replica the
+  // stream says it shows; else (or before it has said) the newest.
+  const onScreen = chosen === null && streaming !== null && replicas.some((r) => r.id === streaming) ? streaming : null;
+  const followed = onScreen ?? replicas.at(-1)?.id ?? null;
+  const replica = chosen ?? followed;
 
   useEffect(() => {
     let gone = false;
     import('./log-terminal.js').then(
       ({ LogTerminal }) => {
         if (gone || !host.current) return;
-        term.current = new LogTerminal(host.current, { onState: setState, onFollowChange: setFollow });
+        term.current = new LogTerminal(host.current, { onState: setState, onFollowChange: setFollow, onReplica: setStreaming });
         setLoaded(true);
       },
       (err: unknown) => !gone && setFailed(err instanceof Error ? err.message : String(err)),
@@ -46,9 +51,10 @@ export function LogsView({ deployment }: { deployment: DeploymentStatus }) {
     };
   }, []);
 
+  // Open even before any replica exists: the stream shows the first one as it starts.
   useEffect(() => {
-    term.current?.show(replica === null ? null : { deployment: deployment.name, replica: chosen, newest: last ? { id: last.id, startedAt: last.startedAt } : null });
-  }, [loaded, deployment.name, chosen, newest, last?.startedAt]);
+    term.current?.show({ deployment: deployment.name, replica: chosen });
+  }, [loaded, deployment.name, chosen]);
 
   const toggleFollow = () => {
     const next = !follow;
@@ -65,7 +71,7 @@ export function LogsView({ deployment }: { deployment: DeploymentStatus }) {
         {replicas.length > 1 ? (
           <label class="dp-field dp-inline">
             <span>Replica</span>
-            <select value={replica ?? ''} onChange={(e) => setPicked(e.currentTarget.value === newest ? null : e.currentTarget.value)}>
+            <select value={replica ?? ''} onChange={(e) => setPicked(e.currentTarget.value === followed ? null : e.currentTarget.value)}>
               {replicas.map((r) => (
                 <option key={r.id} value={r.id}>
                   {r.id} ({r.state})
