@@ -248,3 +248,28 @@ describe(missing ?? 'the UI on a machine without an NVIDIA GPU', { skip: missing
     await screenshot(page, 'no-gpu');
   });
 });
+
+describe(missing ?? 'the UI when no engine is installed', { skip: missing ?? false }, () => {
+  let d: TestDaemon;
+  let browser: Browser;
+  before(async () => {
+    // The doctor runs the engines' python with this process's environment: both "lack" their package.
+    process.env.FAKE_IMPORT_FAIL = '1';
+    d = await startTestDaemon({ machine: 'h100x8', env: { FAKE_NVIDIA_SMI_GPUS: '4' } });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    delete process.env.FAKE_IMPORT_FAIL;
+    await browser?.close();
+    await d?.stop();
+  });
+
+  it('says so and offers the doctor\'s install line to copy', async () => {
+    const page = await openPage(browser, `${d.url}/`);
+    const panel = page.getByRole('region', { name: 'No inference engine installed' });
+    await panel.waitFor();
+    assert.match((await panel.textContent()) ?? '', /vllm==0\.9\.0\.1/);
+    await panel.getByRole('button', { name: /^Copy the fix for vllm/ }).waitFor();
+    await screenshot(page, 'no-engine');
+  });
+});
