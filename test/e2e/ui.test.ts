@@ -255,7 +255,7 @@ describe(missing ?? 'the UI when no engine is installed', { skip: missing ?? fal
   before(async () => {
     // The doctor runs the engines' python with this process's environment: both "lack" their package.
     process.env.FAKE_IMPORT_FAIL = '1';
-    d = await startTestDaemon({ machine: 'h100x8', env: { FAKE_NVIDIA_SMI_GPUS: '4' } });
+    d = await startTestDaemon({ machine: 'h100x8' });
     browser = await launchChromium();
   });
   after(async () => {
