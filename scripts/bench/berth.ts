@@ -17,7 +17,7 @@ export interface Berth {
   /** The daemon's process: the gateway runs in it. */
   pid: number;
   /** Creates a one-replica deployment of the fake engine; resolves to its engine's port and process once ready. */
-  deploy(name: string, env: Record<string, string>): Promise<{ port: number; pid: number }>;
+  deploy(name: string, env: Record<string, string>, backend?: 'vllm' | 'sglang'): Promise<{ port: number; pid: number }>;
   stop(): Promise<void>;
 }
 
@@ -33,7 +33,14 @@ async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | u
   }
 }
 
-export async function startBerth(): Promise<Berth> {
+export interface BerthOptions {
+  /** A command the daemon runs under (e.g. valgrind and its flags): the process keeps its pid. */
+  wrapper?: string[];
+  /** How long to wait for the daemon to listen (ms); a wrapped daemon starts slowly. */
+  startTimeoutMs?: number;
+}
+
+export async function startBerth(opts: BerthOptions = {}): Promise<Berth> {
   const home = mkdtempSync(join(tmpdir(), 'berth-bench-home-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -42,13 +49,15 @@ export async function startBerth(): Promise<Berth> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(BERTH|FAKE)_/.test(k)));
   // BENCH_DAEMON_PROFILE=<dir>: the daemon writes a V8 CPU profile there when it stops.
   const profile = process.env.BENCH_DAEMON_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_DAEMON_PROFILE] : [];
-  const child = spawn(process.execPath, [...profile, join(REPO, 'bin/berth.mjs'), 'serve', '--port', String(port)], {
+  const [command, ...args] = [...(opts.wrapper ?? []), process.execPath, ...profile, join(REPO, 'bin/berth.mjs'), 'serve', '--port', String(port)];
+  const child = spawn(command!, args, {
     env: {
       ...inherited,
       BERTH_HOME: home,
       BERTH_LOG_LEVEL: 'warn',
-      // The fakes: an 8×H100 box whose "python" starts the fake vLLM server.
+      // The fakes: an 8×H100 box whose "python" starts the fake vLLM (or SGLang) server.
       BERTH_VLLM_PYTHON: join(REPO, 'test/fakes/bin/python'),
+      BERTH_SGLANG_PYTHON: join(REPO, 'test/fakes/bin/python'),
       BERTH_NVIDIA_SMI: join(REPO, 'test/fakes/bin/nvidia-smi'),
       FAKE_NVIDIA_SMI_MACHINE: 'h100x8',
       // Keeps shutdown well inside stop()'s wait below.
@@ -60,7 +69,12 @@ export async function startBerth(): Promise<Berth> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  const keep = (c: Buffer) => (output = (output + c.toString()).slice(-8000));
+  // BENCH_DAEMON_ECHO=1: the daemon's output goes on to the bench's stderr as well.
+  const echo = process.env.BENCH_DAEMON_ECHO === '1';
+  const keep = (c: Buffer) => {
+    if (echo) process.stderr.write(c);
+    output = (output + c.toString()).slice(-8000);
+  };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -92,7 +106,7 @@ export async function startBerth(): Promise<Berth> {
     })());
 
   try {
-    await until('the daemon to listen', 20_000, async () => {
+    await until('the daemon to listen', opts.startTimeoutMs ?? 20_000, async () => {
       if (child.exitCode !== null) throw new Error(`berth serve exited with ${child.exitCode}:\n${output}`);
       // Refused connections are expected until it listens.
       return (await fetch(url + '/api/v1/health').then((r) => r.ok, () => false)) || undefined;
@@ -106,18 +120,19 @@ export async function startBerth(): Promise<Berth> {
     url,
     pid: child.pid!,
     stop,
-    async deploy(name, env) {
+    async deploy(name, env, backend = 'vllm') {
       await api('POST', '/api/v1/deployments', {
         name,
         modelId: 'Qwen/Qwen2.5-0.5B-Instruct',
-        backend: 'vllm',
-        // What a throughput-minded vLLM deployment runs with: no per-request log lines.
-        backendArgs: ['--disable-uvicorn-access-log', '--disable-log-requests'],
+        backend,
+        // What a throughput-minded vLLM deployment runs with: no per-request log lines
+        // (SGLang logs none by default).
+        backendArgs: backend === 'vllm' ? ['--disable-uvicorn-access-log', '--disable-log-requests'] : [],
         // One replica: the gateway must not win by scaling out behind our back.
         scale: { min: 1, max: 1 },
         env,
       });
-      return until(`deployment ${name} to be ready`, 60_000, async () => {
+      return until(`deployment ${name} to be ready`, Math.max(60_000, opts.startTimeoutMs ?? 0), async () => {
         const d = await api<DeploymentStatus>('GET', `/api/v1/deployments/${name}`);
         if (d.state === 'failed') throw new Error(`deployment ${name} failed: ${d.reason}`);
         const r = d.replicas[0];

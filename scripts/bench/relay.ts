@@ -22,9 +22,13 @@ export interface Relay {
   stop(): Promise<void>;
 }
 
-/** Starts the relay in a child process: 127.0.0.1:`listen` → 127.0.0.1:`upstream`. */
-export async function startRelay(listen: number, upstream: number, processes = 1): Promise<Relay> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), String(listen), String(upstream), String(processes)], {
+/**
+ * Starts the relay in a child process: 127.0.0.1:`listen` → 127.0.0.1:`upstream`.
+ * `wrapper`: a command it runs under (valgrind), keeping its pid.
+ */
+export async function startRelay(listen: number, upstream: number, processes = 1, wrapper: string[] = [], startTimeoutMs = 20_000): Promise<Relay> {
+  const [command, ...args] = [...wrapper, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), String(listen), String(upstream), String(processes)];
+  const child = spawn(command!, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
     detached: true, // a process group of its own: the cluster's CPU is read over it
   });
@@ -33,7 +37,7 @@ export async function startRelay(listen: number, upstream: number, processes = 1
     child.stdout.once('data', () => resolve(true));
     void exited.then(() => resolve(false));
   });
-  if (!(await Promise.race([ready, sleep(20_000).then(() => false)]))) {
+  if (!(await Promise.race([ready, sleep(startTimeoutMs).then(() => false)]))) {
     process.kill(-child.pid!, 'SIGKILL');
     throw new Error('the Node relay did not start');
   }

@@ -44,7 +44,15 @@ const QUOTE = 0x22;
 const TOKEN_KEY = '"content":"';
 
 /** One request/response on a connected socket; resolves when the response ends or fails. */
-function stream(socket: Socket, job: StreamJob, message: Buffer): Promise<StreamSample> {
+/** Calls into the instruction counter (stream-instructions.ts); the bench passes none. */
+export interface LoadHooks {
+  /** After each read that completed frames (`n` of them). */
+  onFrames?(n: number): void;
+  /** After each stream of a sequential job. */
+  afterEach?(): void;
+}
+
+function stream(socket: Socket, job: StreamJob, message: Buffer, hooks: LoadHooks): Promise<StreamSample> {
   return new Promise((resolve) => {
     let head: Buffer | null = Buffer.alloc(0);
     const decoder = new ChunkedDecoder();
@@ -72,6 +80,7 @@ function stream(socket: Socket, job: StreamJob, message: Buffer): Promise<Stream
     const onTimeout = () => finish(`no data for ${job.idleTimeoutMs} ms`);
     const onData = (d: Buffer) => {
       const now = performance.now();
+      const framesBefore = frames;
       let body = d;
       if (head) {
         const all = head.length ? Buffer.concat([head, d]) : d;
@@ -113,6 +122,7 @@ function stream(socket: Socket, job: StreamJob, message: Buffer): Promise<Stream
         }
       }
       out.length = 0;
+      if (frames > framesBefore) hooks.onFrames?.(frames - framesBefore);
       if (decoder.done) finish();
     };
     socket.on('data', onData);
@@ -137,7 +147,7 @@ function open(port: number): Promise<Socket> {
   });
 }
 
-export async function runJob(job: StreamJob): Promise<StreamSample[]> {
+export async function runJob(job: StreamJob, hooks: LoadHooks = {}): Promise<StreamSample[]> {
   const body = Buffer.from(job.body);
   const message = Buffer.concat([
     Buffer.from(`POST ${job.path} HTTP/1.1\r\nhost: 127.0.0.1:${job.port}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`),
@@ -150,7 +160,8 @@ export async function runJob(job: StreamJob): Promise<StreamSample[]> {
       for (let i = 0; i < job.streams; i++) {
         // A failed stream closed its connection (or the proxy did): the next one opens another.
         if (socket.destroyed) socket = await open(job.port);
-        samples.push(await stream(socket, job, message));
+        samples.push(await stream(socket, job, message, hooks));
+        hooks.afterEach?.();
       }
     } finally {
       socket.destroy();
@@ -161,7 +172,7 @@ export async function runJob(job: StreamJob): Promise<StreamSample[]> {
   // set-up is not counted in their time to first token.
   const sockets = await Promise.all(Array.from({ length: job.streams }, () => open(job.port)));
   try {
-    return await Promise.all(sockets.map((s) => stream(s, job, message)));
+    return await Promise.all(sockets.map((s) => stream(s, job, message, hooks)));
   } finally {
     for (const s of sockets) s.destroy();
   }
