@@ -58,6 +58,39 @@ const scaleSchema = z
   .strict()
   .refine((s) => s.min <= s.max, { message: 'scale.min must not exceed scale.max', path: ['min'] });
 
+/**
+ * Where a deployment came from when a serving platform's request or manifest
+ * created it (Alaya, ScaleGenAI, llmaz, KServe, Knative). Kept so the
+ * platform's own API can answer by its id, so an export goes back the way it
+ * came, and so every field that has no meaning on one machine is reported
+ * back instead of dropped.
+ */
+export const PLATFORMS = ['alaya', 'scalegenai', 'llmaz', 'kserve', 'knative'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+const ignoredFieldSchema = z
+  .object({
+    /** The field's path in the platform's body or manifest, e.g. `cloud_providers` or `spec.predictor.model.storage.key`. */
+    field: z.string().min(1),
+    /** Why Berth does not act on it on one machine. */
+    reason: z.string().min(1),
+  })
+  .strict();
+
+const sourceSchema = z
+  .object({
+    platform: z.enum(PLATFORMS),
+    /** The platform's id for this deployment (Alaya serviceId, ScaleGenAI inf_id, manifest `kind/name`). */
+    id: z.string().min(1).max(256).optional(),
+    /** Alaya's namespace or a manifest's metadata.namespace. */
+    namespace: z.string().min(1).max(253).optional(),
+    /** Platform-only fields, kept as given so GET answers and exports can return them. */
+    kept: z.record(z.string(), z.unknown()).default({}),
+    /** Every field Berth does not act on, with the reason. */
+    ignored: z.array(ignoredFieldSchema).default([]),
+  })
+  .strict();
+
 // Environment variable names as POSIX shells accept them.
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
 
@@ -75,6 +108,8 @@ export const deploymentInputSchema = z
     env: z.record(envName, z.string()).default({}),
     /** Served names to try when this deployment fails (used by the gateway). */
     fallback: z.array(servedName).default([]),
+    /** Set when a serving platform's API or manifest created this deployment. */
+    source: sourceSchema.optional(),
   })
   .strict();
 
