@@ -3,6 +3,7 @@
 // fields, then the engine's own argument rules.
 import { deploymentInputSchema, type Deployment } from '../contract/deployment.js';
 import { defaultBackendVersion } from '../engines/catalogue.js';
+import { loraProblem } from '../engines/lora.js';
 import { validateBackendArgs } from '../engines/plan.js';
 import { badRequest, fromZod } from '../http/errors.js';
 
@@ -25,6 +26,8 @@ export function normalizeDeployment(input: unknown): Deployment {
     backendVersion: d.backendVersion ?? defaultBackendVersion(d.backend),
   };
   validateBackendArgs(deployment.backend, deployment.backendVersion, deployment.backendArgs);
+  const lora = loraProblem(deployment);
+  if (lora) throw lora;
   return deployment;
 }
 

@@ -94,6 +94,32 @@ const sourceSchema = z
 // Environment variable names as POSIX shells accept them.
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
 
+/**
+ * A LoRA adapter served on top of the deployment's model, selected by `model`
+ * at /v1. The name ends up in argv (SGLang's `--lora-paths name=path`), so it
+ * cannot hold whitespace or `=`, nor start with `-`.
+ */
+export const loraSchema = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(256)
+      .refine((v) => !/[\s=]/.test(v) && !v.startsWith('-'), { message: 'expected a name without whitespace or "=", not starting with "-"' }),
+    // The engine reads the path, not the caller: an absolute path on this
+    // machine (the CLI resolves relative ones) or a Hugging Face repo id.
+    path: z
+      .string()
+      .min(1)
+      .max(4096)
+      .refine((v) => v.startsWith('/') || (v.length <= 96 && v.includes('/') && HF_REPO_ID.test(v)), {
+        message: 'expected an absolute path or a Hugging Face repo id (owner/name)',
+      }),
+  })
+  .strict();
+
+export type Lora = z.output<typeof loraSchema>;
+
 export const deploymentInputSchema = z
   .object({
     name: z.string().regex(DNS_LABEL, 'expected a DNS label: lower-case letters, digits and -, at most 63'),
@@ -110,6 +136,8 @@ export const deploymentInputSchema = z
     fallback: z.array(servedName).default([]),
     /** Set when a serving platform's API or manifest created this deployment. */
     source: sourceSchema.optional(),
+    /** LoRA adapters: vLLM loads them into running engines, SGLang 0.4.6 takes them at launch. */
+    loras: z.array(loraSchema).max(256).default([]),
   })
   .strict();
 

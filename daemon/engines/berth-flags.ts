@@ -21,7 +21,7 @@ export interface LaunchContext {
 /** One argv token Berth adds, and the deployment field its text comes from (for error messages). */
 export interface BerthArg {
   text: string;
-  source: 'modelId' | 'servedName' | 'recipe';
+  source: 'modelId' | 'servedName' | 'recipe' | 'loras';
 }
 
 function holds(when: RecipeCondition, ctx: LaunchContext): boolean {

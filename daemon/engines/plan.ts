@@ -13,6 +13,7 @@ import { type LaunchContext, berthArgs } from './berth-flags.js';
 import { type ResolvedRecipe, resolveRecipe } from './catalogue.js';
 import { composeArgv } from './compose.js';
 import { engineParser } from './engine-parser.js';
+import { launchLoraArgs } from './lora.js';
 
 export { PlanError } from './errors.js';
 
@@ -49,7 +50,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     replicaGpus: gpusPerReplica(d),
     hasBackendArgs: d.backendArgs.length > 0,
   };
-  const composed = composeArgv(resolved, berthArgs(recipe, ctx), d.backendArgs);
+  const composed = composeArgv(resolved, [...berthArgs(recipe, ctx), ...launchLoraArgs(d, resolved)], d.backendArgs);
   const warnings = [...resolved.warnings];
 
   if (recipe.servedNames.pass === 'first' && d.servedName.length > 1) {

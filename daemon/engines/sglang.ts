@@ -12,7 +12,7 @@ function keyCovers(key: string, version: string): boolean {
   return compareVersions(low, version) <= 0 && compareVersions(version, top) <= 0;
 }
 
-function loraCompanions(spec: EngineSpec, version: string): string[] {
+export function loraCompanions(spec: EngineSpec, version: string): string[] {
   const table = spec.lora.requiredCompanionFlags ?? {};
   return Object.entries(table).find(([key]) => keyCovers(key, version))?.[1] ?? [];
 }

@@ -1,5 +1,5 @@
 // Which deployment serves a `model` name: its served names, the adapters
-// named in its launch args, and the adapters a vLLM engine loaded at run time
+// named in its launch args or its `loras`, and the adapters a vLLM engine loaded at run time
 // (learned from the engine's own /v1/models).
 import type { Backend } from '../contract/deployment.js';
 import type { Deployment } from '../contract/deployment.js';
@@ -9,7 +9,7 @@ export interface Routable {
   name: string;
   spec: Deployment;
 }
-import { staticAdapters } from './adapters.js';
+import { staticAdapters } from '../engines/lora.js';
 
 export interface ModelTarget {
   deployment: string;
@@ -39,7 +39,7 @@ export class ModelDirectory {
 
   adapters(d: Routable): AdapterCard[] {
     const seen = new Map<string, AdapterCard>();
-    for (const a of staticAdapters(d.spec)) seen.set(a.name, { name: a.name, root: a.path });
+    for (const a of [...staticAdapters(d.spec), ...d.spec.loras]) seen.set(a.name, { name: a.name, root: a.path });
     for (const a of this.learned.get(d.name) ?? []) seen.set(a.name, a);
     return [...seen.values()];
   }

@@ -21,6 +21,7 @@ export function deployment(
       scale: { min: 1, max: 5, idleTime: 60, rpsValue: 100, inFlightValue: null },
       env: {},
       fallback: [],
+      loras: [],
     },
     desired: opts.desired ?? (state === 'stopped' ? 'stopped' : 'running'),
     state,
