@@ -13,6 +13,7 @@ import type { Supervisor } from '../supervisor/supervisor.js';
 import { deploymentLogsAlternatives, mountDeployments } from './deployments.js';
 import type { LiveFeed } from './live-feed.js';
 import { mountLive } from './live.js';
+import { mountLoras } from './loras.js';
 import { API_PREFIX, mounter } from './mount.js';
 import { mountSettings } from './settings.js';
 import { deploymentStats } from './stats.js';
@@ -49,6 +50,7 @@ export function apiRouter(deps: ApiDeps): Router {
   on(api.deploymentStats, ({ params }) => deploymentStats(deps.supervisor, deps.metrics, params.name));
   r.get(streams.deploymentLogs.slice(API_PREFIX.length), deploymentLogsAlternatives(deps.supervisor));
   mountDeployments(on, deps.supervisor);
+  mountLoras(on, deps.supervisor);
   mountSettings(on, deps);
   r.use((req, _res, next) => next(notFound(`no route ${req.method} ${API_PREFIX}${req.path}`, 'route_not_found')));
   r.use(errorMiddleware('berth', deps.log));

@@ -1,8 +1,12 @@
 // The commands that talk to a running daemon over HTTP. This module (and what
 // it imports) must stay free of the daemon's own server modules: every `berth
 // ps` pays for what is loaded here, and commands.ts is all it loads.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { DeploymentStatus, DoctorCheck, LogStreamEvents } from '../contract/api.js';
 import type { DeploymentInput } from '../contract/deployment.js';
+import type { LoraList } from '../contract/lora.js';
 import { fillPath, queryString, streams } from '../contract/routes.js';
 import { json, need, parse, readSpecFile, type Out } from './args.js';
 import { daemonAddress, daemonClient, readJson, request } from './client.js';
@@ -201,4 +205,51 @@ export function doctorLines(c: DoctorCheck): string[] {
   if (c.fix.command) lines.push(`${indent}fix: ${c.fix.command}`);
   lines.push(indent + c.fix.note);
   return lines;
+}
+
+/**
+ * `berth lora add NAME ADAPTER PATH | ls NAME | rm NAME ADAPTER`. A local
+ * PATH is made absolute here: the daemon (and the engine) run elsewhere than
+ * this shell's directory. Anything else (owner/name) is a Hugging Face repo.
+ */
+export async function lora(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parse(args, { json: { type: 'boolean' } }, 4);
+  const action = need(positionals, 0, 'action: add, ls or rm');
+  const name = need(positionals, 1, 'deployment name');
+  const client = daemonClient();
+  let answer: LoraList & { message?: string };
+  if (action === 'add') {
+    if (positionals.length > 4) throw new CliError(`unexpected argument: ${positionals[4]}`, 2);
+    const adapter = need(positionals, 2, 'adapter name');
+    const path = adapterPath(need(positionals, 3, 'adapter path (a directory, or a Hugging Face repo owner/name)'));
+    answer = await client.addLora({ params: { name }, body: { name: adapter, path } });
+  } else if (action === 'rm') {
+    if (positionals.length > 3) throw new CliError(`unexpected argument: ${positionals[3]}`, 2);
+    answer = await client.removeLora({ params: { name, adapter: need(positionals, 2, 'adapter name') } });
+  } else if (action === 'ls') {
+    if (positionals.length > 2) throw new CliError(`unexpected argument: ${positionals[2]}`, 2);
+    answer = await client.deploymentLoras({ params: { name } });
+  } else throw new CliError(`unknown lora action "${action}": expected add, ls or rm`, 2);
+  if (values.json) return io.out(json(answer)), 0;
+  if (answer.message) io.out(answer.message);
+  if (action !== 'ls') return 0;
+  if (!answer.loras.length) io.out(`No adapters on ${name}. Add one with: berth lora add ${name} ADAPTER PATH`);
+  else {
+    io.out(
+      table(
+        ['ADAPTER', 'PATH', 'LOADED ON', 'ERROR'],
+        answer.loras.map((l) => [l.name, l.path, l.loadedOn.join(',') || null, l.error]),
+      ),
+    );
+  }
+  if (answer.maxLoras !== null) io.out(`at most ${answer.maxLoras} adapters (--max-loras)`);
+  if (!answer.runtime) io.out(`${answer.backend} takes adapters only at launch: adding or removing one restarts ${name}`);
+  return 0;
+}
+
+function adapterPath(p: string): string {
+  if (p.startsWith('/')) return p;
+  if (p === '~' || p.startsWith('~/')) return join(homedir(), p.slice(1));
+  if (p.startsWith('.') || existsSync(p)) return resolve(p);
+  return p;
 }

@@ -20,6 +20,9 @@ usage: berth <command> [flags]
   start|stop|restart NAME [--json]     change a deployment's state
   rm NAME                              stop and delete a deployment
   logs NAME [-f] [-n N] [--replica R]  engine output
+  lora add NAME ADAPTER PATH [--json]  add a LoRA adapter (vLLM loads it now; SGLang restarts)
+  lora ls NAME [--json]                a deployment's adapters and the replicas serving them
+  lora rm NAME ADAPTER [--json]        remove an adapter
   doctor [--json]                      check nvidia-smi, engines and docker
 
 environment: BERTH_HOST, BERTH_PORT, BERTH_API_KEY, BERTH_HOME, BERTH_NVIDIA_SMI,
@@ -40,6 +43,7 @@ const COMMANDS: Record<string, Command> = {
   restart: async (a, io) => (await client()).lifecycle('restart')(a, io),
   rm: async (a, io) => (await client()).rm(a, io),
   logs: async (a, io) => (await client()).logs(a, io),
+  lora: async (a, io) => (await client()).lora(a, io),
   doctor: async (a, io) => (await client()).doctor(a, io),
 };
 

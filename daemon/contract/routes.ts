@@ -5,8 +5,9 @@
 // Streams (SSE) are listed in `streams`: they are opened with EventSource or
 // read line by line, not called.
 import type { DoctorReport, DeploymentStatus, GpuInventory, LaunchPlan } from './api.js';
-import type { DeploymentInput } from './deployment.js';
+import type { DeploymentInput, Lora } from './deployment.js';
 import type { DeploymentHistory, GpuUsageReport } from './live.js';
+import type { LoraChange, LoraList } from './lora.js';
 import type { SessionAnswer, SessionRequest } from './session.js';
 import type { SettingsPatch, SettingsView } from './settings.js';
 import type { DeploymentStats } from './stats.js';
@@ -75,6 +76,12 @@ export const api = {
   deploymentStats: route<undefined, undefined, DeploymentStats>()('GET', '/api/v1/deployments/:name/stats'),
   /** The last hour of the deployment's sampled stats, oldest first, for the charts. */
   deploymentHistory: route<undefined, undefined, DeploymentHistory>()('GET', '/api/v1/deployments/:name/history'),
+
+  /** The deployment's LoRA adapters and the replicas serving each. */
+  deploymentLoras: route<undefined, undefined, LoraList>()('GET', '/api/v1/deployments/:name/loras'),
+  /** vLLM: loaded into every ready replica at once. SGLang: a planned restart (`restart` in the answer). */
+  addLora: route<undefined, Lora, LoraChange>()('POST', '/api/v1/deployments/:name/loras'),
+  removeLora: route<undefined, undefined, LoraChange>()('DELETE', '/api/v1/deployments/:name/loras/:adapter'),
 
   settings: route<undefined, undefined, SettingsView>()('GET', '/api/v1/settings'),
   updateSettings: route<undefined, SettingsPatch, SettingsView>()('PATCH', '/api/v1/settings'),

@@ -4,6 +4,7 @@
 // during a cold start waits for the launch to hand its replicas over, then
 // stops them: no engine outlives the intent to stop it.
 import type { DeploymentStatus } from '../contract/api.js';
+import type { Deployment, Lora } from '../contract/deployment.js';
 import { mergePatch, normalizeDeployment } from '../config/deployment.js';
 import { badRequest, conflict, HttpError, notFound } from '../http/errors.js';
 import { DeploymentRuntime } from './deployment.js';
@@ -13,6 +14,7 @@ import type { OpQueue } from './op-queue.js';
 import type { DeploymentRegistry } from './registry.js';
 import { removedWhileStarting, type ReplicaControl } from './replica-control.js';
 import { deploymentStatus } from './status.js';
+import { assertPathExists } from './loras.js';
 
 const REMOVABLE = DEPLOYMENT_STATES.filter((s) => s !== 'removing');
 
@@ -34,6 +36,7 @@ export class Lifecycle {
 
   async create(input: unknown, opts: { start?: boolean } = {}): Promise<DeploymentStatus> {
     const spec = normalizeDeployment(input);
+    await assertLoraPaths(spec, []);
     if (this.registry.has(spec.name)) throw conflict(`deployment ${spec.name} already exists`, 'deployment_exists', 'name');
     const now = new Date().toISOString();
     // scale.min 0 deploys asleep: the first request starts it.
@@ -65,16 +68,42 @@ export class Lifecycle {
   }
 
   async update(name: string, patch: unknown): Promise<DeploymentStatus> {
-    const c = this.registry.runtime(name);
+    this.registry.runtime(name);
     if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw badRequest('expected a JSON object');
     if ('name' in patch && (patch as { name: unknown }).name !== name) throw badRequest('name cannot be changed', 'name');
+    const { status } = await this.revise(
+      name,
+      async (spec) => {
+        const next = normalizeDeployment(mergePatch(spec, patch));
+        await assertLoraPaths(next, spec.loras);
+        return next;
+      },
+      { restart: true },
+    );
+    return status;
+  }
+
+  /**
+   * Changes a deployment's spec under its lock. `next` gets the current spec
+   * and returns the new one; it may also do what makes the change true in
+   * running engines (load an adapter), throwing to change nothing. The spec
+   * is stored and announced; running engines restart when `restart` says
+   * the engine takes the change only at launch.
+   */
+  async revise(
+    name: string,
+    next: (spec: Deployment, c: DeploymentRuntime) => Deployment | Promise<Deployment>,
+    opts: { restart: boolean },
+  ): Promise<{ status: DeploymentStatus; restarted: boolean }> {
+    const c = this.registry.runtime(name);
     return this.locked(c, async () => {
-      c.spec = normalizeDeployment(mergePatch(c.spec, patch));
+      c.spec = await next(c.spec, c);
       c.updatedAt = new Date().toISOString();
       await this.persist(c);
       this.publish({ type: 'deployment.updated', name });
-      if (c.phase.is('running')) await this.restartLocked(c);
-      return deploymentStatus(c);
+      const restarted = opts.restart && c.phase.is('running');
+      if (restarted) await this.restartLocked(c);
+      return { status: deploymentStatus(c), restarted };
     });
   }
 
@@ -162,5 +191,12 @@ export class Lifecycle {
 
   private persist(c: DeploymentRuntime): Promise<void> {
     return this.deps.store.putDeployment({ spec: c.spec, desired: c.desired, createdAt: c.createdAt, updatedAt: c.updatedAt });
+  }
+}
+
+/** Every adapter path `spec` adds to `before` exists (loras.ts); stored ones are not checked again. */
+async function assertLoraPaths(spec: Deployment, before: readonly Lora[]): Promise<void> {
+  for (const [i, l] of spec.loras.entries()) {
+    if (!before.some((b) => b.name === l.name && b.path === l.path)) await assertPathExists(l.path, `loras[${i}].path`);
   }
 }

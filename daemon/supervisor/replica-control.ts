@@ -31,6 +31,8 @@ export class ReplicaControl {
   constructor(
     private readonly deps: SupervisorDeps,
     private readonly publish: Publish,
+    /** Every replica's `beforeReady` (replica.ts): what a fresh engine needs before it takes requests. */
+    private readonly prepare?: (c: DeploymentRuntime, r: Replica, signal: AbortSignal) => Promise<void>,
   ) {
     this.ledger = new ResourceLedger(deps.settings.enginePortBase, deps.isPortFree);
     this.logRoot = join(deps.settings.home, 'logs');
@@ -126,6 +128,7 @@ export class ReplicaControl {
       baseEnv: this.deps.baseEnv,
       logDir: join(this.logRoot, c.name),
       probe: this.deps.probe,
+      beforeReady: this.prepare && ((replica, signal) => this.prepare!(c, replica, signal)),
       onChange: (replica, from, to, reason) => {
         // A replica that is down for good gives its GPUs and port back.
         if (to === 'failed' || to === 'stopped') this.ledger.release(replica.id);

@@ -30,6 +30,13 @@ export interface ReplicaDeps {
   logDir: string | null;
   probe?: HttpProbe;
   onChange: (replica: Replica, from: ReplicaState, to: ReplicaState, reason: string | null) => void;
+  /**
+   * Runs once the engine answers and before the replica counts as ready (and
+   * takes requests), on every start: state the engine loses when it exits,
+   * such as runtime LoRA adapters, is put back here. Must not throw; `signal`
+   * aborts when the replica is stopped meanwhile.
+   */
+  beforeReady?: (replica: Replica, signal: AbortSignal) => Promise<void>;
 }
 
 type AttemptOutcome =
@@ -152,7 +159,11 @@ export class Replica {
       .catch((err: unknown) => this.deps.log.error({ err }, 'could not record engine pid'));
     this.deps.log.info({ pid: proc.pid, port: this.plan.port, gpus: this.plan.gpus }, 'engine started');
 
-    const outcome = await this.awaitReadiness(proc, attempt.signal);
+    let outcome = await this.awaitReadiness(proc, attempt.signal);
+    if (outcome.kind === 'ready' && this.deps.beforeReady) {
+      await this.deps.beforeReady(this, attempt.signal);
+      if (attempt.signal.aborted) outcome = { kind: 'aborted' };
+    }
     if (outcome.kind === 'ready') {
       this.readyAt = new Date().toISOString();
       this.cell.transition('starting', 'ready');

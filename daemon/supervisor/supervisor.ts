@@ -21,6 +21,8 @@ import type { DeploymentRuntime, Lease } from './deployment.js';
 import { publisher, type SupervisorDeps } from './deps.js';
 import { Leasing } from './leasing.js';
 import { Lifecycle } from './lifecycle.js';
+import { LoraSync } from './lora-sync.js';
+import { LoraManager } from './loras.js';
 import { followLogs, replicaToShow, type LogFollowSink } from './log-follow.js';
 import { OpQueue } from './op-queue.js';
 import { previewPlan } from './plan-preview.js';
@@ -48,12 +50,16 @@ export class Supervisor {
   private readonly lifecycle: Lifecycle;
   private readonly leasing: Leasing;
   private readonly scaling: ScalingLoop;
+  /** A deployment's LoRA adapters: list, add, remove (loras.ts). */
+  readonly loras: LoraManager;
 
   constructor(private readonly deps: SupervisorDeps) {
     const publish = publisher(deps.events);
     const ops = new OpQueue();
-    this.control = new ReplicaControl(deps, publish);
+    const adapters = new LoraSync(deps.log);
+    this.control = new ReplicaControl(deps, publish, (c, r, signal) => adapters.prepare(c, r, signal));
     this.lifecycle = new Lifecycle(deps, this.registry, ops, this.control, publish);
+    this.loras = new LoraManager(this.registry, this.lifecycle, adapters);
     const waker = new Waker(deps, this.registry, ops, this.control, publish);
     this.leasing = new Leasing(this.registry, waker, deps.settings.maxQueue);
     this.scaling = new ScalingLoop(this.registry, ops, this.control, publish, deps.log);
