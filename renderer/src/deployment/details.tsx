@@ -41,6 +41,19 @@ export function Facts({ deployment: d }: { deployment: DeploymentStatus }) {
           {d.spec.mode === 'container' ? ' (container)' : ''}
         </dd>
       </div>
+      {d.spec.loras.length ? (
+        <div>
+          <dt>LoRA adapters</dt>
+          <dd class="dp-mono">
+            {d.spec.loras.map((l, i) => (
+              <span key={l.name} title={l.path}>
+                {i ? ', ' : ''}
+                {l.name}
+              </span>
+            ))}
+          </dd>
+        </div>
+      ) : null}
       <div>
         <dt>GPUs</dt>
         <dd>
