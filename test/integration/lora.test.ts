@@ -95,6 +95,24 @@ describe('LoRA adapters on vLLM', () => {
     assert.deepEqual((await d.client.deploymentLoras({ params: { name: 'qwen' } })).loras.map((l) => l.name), ['pirate'], 'nothing refused was stored');
   });
 
+  it("passes the engine's own refusal on in Berth's envelope, naming the field", async () => {
+    // Loaded behind Berth's back, straight on the engine's port: vLLM refuses the name twice.
+    const status = await d.client.getDeployment({ params: { name: 'qwen' } });
+    const path = adapterDir(root, 'direct');
+    const direct = await fetch(`http://127.0.0.1:${readyPort(status)}/v1/load_lora_adapter`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lora_name: 'direct', lora_path: path }),
+    });
+    assert.equal(direct.status, 200);
+    const r = await d.api<ErrorBody>('POST', '/api/v1/deployments/qwen/loras', { name: 'direct', path });
+    assert.equal(r.status, 409);
+    assert.deepEqual(r.body.error, {
+      code: 'adapter_exists',
+      field: 'name',
+      message: "vllm 0.9.0.1 refused to load adapter direct: The lora adapter 'direct' has already been loaded.",
+    });
+    assert.deepEqual((await d.client.deploymentLoras({ params: { name: 'qwen' } })).loras.map((l) => l.name), ['pirate']);
+  });
+
   it('loads the adapters again into a restarted engine', async () => {
     await d.client.restartDeployment({ params: { name: 'qwen' } });
     const ready = await deploymentWhen(d, 'qwen');
