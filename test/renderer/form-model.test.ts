@@ -103,6 +103,7 @@ describe('editing and copying a deployment', () => {
     scale: { min: 0, max: 2, idleTime: 30, rpsValue: 50, inFlightValue: 4 },
     env: { HF_TOKEN: 'hf_x' },
     fallback: ['other'],
+    loras: [{ name: 'pirate', path: '/adapters/pirate' }],
   });
 
   it('an untouched edit sends an empty patch', () => {
@@ -124,15 +125,18 @@ describe('editing and copying a deployment', () => {
     // Fields the form has no input for survive.
     assert.equal(merged.resource.workers, 2);
     assert.equal(merged.scale.inFlightValue, 4);
+    assert.deepEqual(merged.loras, spec.loras);
   });
 
-  it('a copy keeps the recipe but not the name or served names', () => {
+  it('a copy keeps the recipe but not the name, served names or adapters', () => {
     const { values } = formFromDeployment(spec, 'copy');
     assert.equal(values.name, 'qwen-copy');
     assert.equal(values.servedNames, '');
     assert.equal(values.modelId, spec.modelId);
     assert.deepEqual(values.env, [{ key: 'HF_TOKEN', value: 'hf_x' }]);
     assert.equal(formFromDeployment({ ...spec, name: 'qwen-copy' }, 'copy').values.name, 'qwen-copy');
+    // Its adapters' names would route to the original.
+    assert.deepEqual(validateForm(formFromDeployment(spec, 'copy')).input.loras, []);
   });
 
   it('a blank new form takes the desktop app\'s default mode; edit, copy and a mode already picked keep theirs', () => {

@@ -9,6 +9,7 @@ import {
   type Backend,
   type Deployment,
   type DeploymentInput,
+  type Lora,
 } from '../../../daemon/contract/deployment.js';
 
 export interface EnvRow {
@@ -43,12 +44,14 @@ export type FieldErrors = Partial<Record<FieldKey, string>>;
 
 /**
  * Parts of a spec the form has no field for (workers, rpsValue,
- * inFlightValue, cpu, mem): kept from the deployment being edited or copied,
- * so saving the form never drops them.
+ * inFlightValue, cpu, mem, LoRA adapters): kept from the deployment being
+ * edited or copied, so saving the form never drops them.
  */
 export interface Hidden {
   resource: Omit<NonNullable<DeploymentInput['resource']>, 'gpu'>;
   scale: { rpsValue?: number; inFlightValue?: number | null };
+  /** Changed with `berth lora` or the loras API; a copy starts without them (their names would route to the original). */
+  loras: Lora[];
 }
 
 export interface FormState {
@@ -74,7 +77,7 @@ export function defaultForm(): FormState {
       env: [],
       fallback: '',
     },
-    hidden: { resource: { workers: 1 }, scale: { rpsValue: DEFAULT_SCALE.rpsValue, inFlightValue: DEFAULT_SCALE.inFlightValue } },
+    hidden: { resource: { workers: 1 }, scale: { rpsValue: DEFAULT_SCALE.rpsValue, inFlightValue: DEFAULT_SCALE.inFlightValue }, loras: [] },
   };
 }
 
@@ -168,6 +171,7 @@ export function toInput(form: FormState): { input: DeploymentInput; errors: Fiel
     },
     env,
     fallback: list(v.fallback),
+    loras: form.hidden.loras,
   };
   return { input, errors };
 }
@@ -209,7 +213,7 @@ export function formFromDeployment(d: Deployment, purpose: 'edit' | 'copy'): For
       env: Object.entries(d.env).map(([key, value]) => ({ key, value })),
       fallback: d.fallback.join(', '),
     },
-    hidden: { resource, scale: { rpsValue: d.scale.rpsValue, inFlightValue: d.scale.inFlightValue } },
+    hidden: { resource, scale: { rpsValue: d.scale.rpsValue, inFlightValue: d.scale.inFlightValue }, loras: copy ? [] : d.loras },
   };
 }
 
