@@ -4,7 +4,7 @@
 // during a cold start waits for the launch to hand its replicas over, then
 // stops them: no engine outlives the intent to stop it.
 import type { DeploymentStatus } from '../contract/api.js';
-import { mergePatch, normalizeDeployment } from '../config/deployment.js';
+import { keepRedactedSecrets, mergePatch, normalizeDeployment } from '../config/deployment.js';
 import { badRequest, conflict, HttpError, notFound } from '../http/errors.js';
 import { DeploymentRuntime } from './deployment.js';
 import { DEPLOYMENT_STATES, type DeploymentState } from './deployment-states.js';
@@ -69,7 +69,7 @@ export class Lifecycle {
     if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw badRequest('expected a JSON object');
     if ('name' in patch && (patch as { name: unknown }).name !== name) throw badRequest('name cannot be changed', 'name');
     return this.locked(c, async () => {
-      c.spec = normalizeDeployment(mergePatch(c.spec, patch));
+      c.spec = normalizeDeployment(mergePatch(c.spec, keepRedactedSecrets(patch, c.spec)));
       c.updatedAt = new Date().toISOString();
       await this.persist(c);
       this.publish({ type: 'deployment.updated', name });

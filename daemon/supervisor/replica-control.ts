@@ -124,6 +124,7 @@ export class ReplicaControl {
       timing: settings,
       log: this.deps.log.child({ replica: id }),
       baseEnv: this.deps.baseEnv,
+      secretEnv: c.spec.secretEnv,
       logDir: join(this.logRoot, c.name),
       probe: this.deps.probe,
       onChange: (replica, from, to, reason) => {
