@@ -14,6 +14,8 @@ import { apiKeyCheck, browserCheck, hostCheck } from './http/security.js';
 import { errorMiddleware, notFound } from './http/errors.js';
 import { uiRouter } from './http/ui.js';
 import { PACKAGE_ROOT } from './package-root.js';
+import { ALAYA_PREFIX, alayaErrors, alayaRouter } from './platforms/alaya/router.js';
+import { SCALEGENAI_PREFIX, scaleGenAiErrors, scaleGenAiRouter } from './platforms/scalegenai/router.js';
 
 export interface ServerDeps extends ApiDeps {
   metrics: GatewayMetrics;
@@ -44,6 +46,11 @@ function createApp(deps: ServerDeps, directory: ModelDirectory): Express {
   app.use(hostCheck(deps.settings));
   app.use(browserCheck(deps.settings));
   const auth = apiKeyCheck(deps.settings.apiKey);
+  // The serving platforms' APIs, each with its own key check (Alaya's
+  // credential header) and its own envelope; before /api's Bearer-only check,
+  // which would otherwise answer Alaya's path in Berth's dialect.
+  app.use(ALAYA_PREFIX, alayaRouter(deps));
+  app.use(SCALEGENAI_PREFIX, scaleGenAiRouter(deps));
   // Logging in is how a browser without the session cookie gets one.
   app.use('/api/v1', sessionRouter(deps.settings.apiKey));
   app.use('/api', auth);
@@ -59,6 +66,11 @@ function createApp(deps: ServerDeps, directory: ModelDirectory): Express {
   // Errors raised before a router (the Host check) still speak the route's dialect.
   const openai = errorMiddleware('openai', deps.log);
   const berth = errorMiddleware('berth', deps.log);
-  app.use(((err, req, res, next) => (req.path.startsWith('/v1') ? openai : berth)(err, req, res, next)) as ErrorRequestHandler);
+  const alaya = alayaErrors(deps.log);
+  const scaleGenAi = scaleGenAiErrors(deps.log);
+  const under = (path: string, prefix: string) => path === prefix || path.startsWith(prefix + '/');
+  const dialect = (path: string) =>
+    under(path, ALAYA_PREFIX) ? alaya : under(path, SCALEGENAI_PREFIX) ? scaleGenAi : path.startsWith('/v1') ? openai : berth;
+  app.use(((err, req, res, next) => dialect(req.path)(err, req, res, next)) as ErrorRequestHandler);
   return app;
 }

@@ -61,6 +61,8 @@ const FORBIDDEN: Record<string, string[]> = {
   supervisor: ['api', 'cli', 'gateway', 'metrics', ...ENTRY],
   gateway: ['api', 'cli', ...ENTRY],
   api: ['cli', 'gateway', ...ENTRY],
+  // The serving platforms' APIs: translate a body, then call the supervisor as /api does.
+  platforms: ['cli', 'gateway', 'api', ...ENTRY],
   // The CLI talks HTTP to a daemon; only `berth plan` and `berth gpus` work
   // without one, through the same pure preview and nvidia-smi adapter.
   cli: ['api', 'gateway', 'metrics', 'launchers', 'state', 'events', 'logs', 'http', 'supervisor', ...ENTRY],

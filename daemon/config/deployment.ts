@@ -1,7 +1,7 @@
 // Turns untrusted deployment input (API body, spec file, state file) into a
 // complete Deployment: schema first, then the defaults that depend on other
 // fields, then the engine's own argument rules.
-import { deploymentInputSchema, type Deployment } from '../contract/deployment.js';
+import { deploymentInputSchema, REDACTED, type Deployment } from '../contract/deployment.js';
 import { defaultBackendVersion } from '../engines/catalogue.js';
 import { loraProblem } from '../engines/lora.js';
 import { validateBackendArgs } from '../engines/plan.js';
@@ -20,6 +20,11 @@ export function normalizeDeployment(input: unknown): Deployment {
   if (!parsed.success) throw fromZod(parsed.error);
   const d = parsed.data;
   if (d.mode === 'container') throw badRequest(CONTAINER_MODE_UNAVAILABLE, 'mode');
+  for (const [name, value] of Object.entries(d.secretEnv ?? {})) {
+    // One value per name: which of the two the engine got would be a guess.
+    if (name in d.env) throw badRequest(`secretEnv.${name}: also set in env; give it in one of them`, `secretEnv.${name}`);
+    if (value === REDACTED) throw badRequest(`secretEnv.${name}: "${REDACTED}" is what answers show in place of a secret; send its value`, `secretEnv.${name}`);
+  }
   const deployment: Deployment = {
     ...d,
     servedName: d.servedName ?? [d.name],
@@ -29,6 +34,21 @@ export function normalizeDeployment(input: unknown): Deployment {
   const lora = loraProblem(deployment);
   if (lora) throw lora;
   return deployment;
+}
+
+/**
+ * An update that sends back a spec as answers show it keeps the stored
+ * secrets: a REDACTED value in `patch.secretEnv` means "unchanged", so
+ * editing another field of a fetched spec never overwrites a token.
+ */
+export function keepRedactedSecrets(patch: unknown, stored: Deployment): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const secrets = (patch as { secretEnv?: unknown }).secretEnv;
+  if (secrets === null || typeof secrets !== 'object' || Array.isArray(secrets)) return patch;
+  const kept = Object.fromEntries(
+    Object.entries(secrets as Record<string, unknown>).map(([k, v]) => [k, v === REDACTED && stored.secretEnv && k in stored.secretEnv ? stored.secretEnv[k] : v]),
+  );
+  return { ...patch, secretEnv: kept };
 }
 
 /**

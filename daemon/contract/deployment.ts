@@ -46,6 +46,15 @@ const resourceSchema = z
   })
   .strict();
 
+const ttftSchema = z
+  .object({
+    upper: z.number().positive(),
+    lower: z.number().min(0),
+    windowSec: z.number().int().min(1).max(3600).default(60),
+  })
+  .strict()
+  .refine((t) => t.lower < t.upper, { message: 'scale.ttft.lower must be below scale.ttft.upper', path: ['lower'] });
+
 const scaleSchema = z
   .object({
     min: z.number().int().min(0).default(DEFAULT_SCALE.min),
@@ -54,6 +63,12 @@ const scaleSchema = z
     idleTime: z.number().int().min(0).default(DEFAULT_SCALE.idleTime),
     rpsValue: z.number().positive().default(DEFAULT_SCALE.rpsValue),
     inFlightValue: z.number().int().min(1).nullable().default(DEFAULT_SCALE.inFlightValue),
+    /**
+     * Scale on measured time to first token instead of rps/in-flight targets
+     * (ScaleGenAI's `ttft_latency_sec` strategy): above `upper` seconds one
+     * more replica, below `lower` one fewer, averaged over `windowSec`.
+     */
+    ttft: ttftSchema.optional(),
   })
   .strict()
   .refine((s) => s.min <= s.max, { message: 'scale.min must not exceed scale.max', path: ['min'] });
@@ -138,6 +153,12 @@ export const deploymentInputSchema = z
     source: sourceSchema.optional(),
     /** LoRA adapters: vLLM loads them into running engines, SGLang 0.4.6 takes them at launch. */
     loras: z.array(loraSchema).max(256).default([]),
+    /**
+     * Environment the engine gets but nobody reads back (HF_TOKEN): kept in
+     * the state file (0600), never in argv, logs, plans or API answers, where
+     * each value reads REDACTED.
+     */
+    secretEnv: z.record(envName, z.string()).optional(),
   })
   .strict();
 
@@ -148,6 +169,15 @@ export type Deployment = Omit<z.output<typeof deploymentInputSchema>, 'servedNam
   servedName: string[];
   backendVersion: string;
 };
+
+/** What a secret's value reads as in every answer; sent back in an update, it keeps the stored value. */
+export const REDACTED = '<redacted>';
+
+/** The deployment as answers show it: every secretEnv value replaced by REDACTED. */
+export function redactSecrets<D extends { secretEnv?: Record<string, string> }>(d: D): D {
+  if (!d.secretEnv || Object.keys(d.secretEnv).length === 0) return d;
+  return { ...d, secretEnv: Object.fromEntries(Object.keys(d.secretEnv).map((k) => [k, REDACTED])) };
+}
 
 /** GPUs one replica needs: `workers × gpu.count` (workers are tensor-parallel ranks). */
 export function gpusPerReplica(d: Pick<Deployment, 'resource'>): number {

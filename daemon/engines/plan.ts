@@ -7,7 +7,7 @@
 //   what a flag accepts                 resources/engines/<engine>-<version>.json (argparse.ts checks)
 //   engine rules beyond argparse        vllm.ts, sglang.ts
 import type { LaunchPlan } from '../contract/api.js';
-import { type Backend, type Deployment, gpusPerReplica } from '../contract/deployment.js';
+import { type Backend, type Deployment, gpusPerReplica, REDACTED } from '../contract/deployment.js';
 import { type OptionUse, type ParsedArgv, lastUse } from './argparse.js';
 import { type LaunchContext, berthArgs } from './berth-flags.js';
 import { type ResolvedRecipe, resolveRecipe } from './catalogue.js';
@@ -69,6 +69,9 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     warnings.push(`env sets CUDA_VISIBLE_DEVICES="${userGpus}"; the engine uses it instead of the allocated GPUs (${gpus.join(',') || 'none'})`);
   }
   Object.assign(env, d.env);
+  // Names only: the replica puts the values in the engine's environment at
+  // spawn, so a plan (shown by the API, the CLI, the UI) never holds a secret.
+  for (const name of Object.keys(d.secretEnv ?? {})) env[name] = REDACTED;
 
   // Host and port as the engine will bind them, after any backendArgs override.
   // vLLM reads --host '' or 'None' as no host and binds every IPv4 interface

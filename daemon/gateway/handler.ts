@@ -179,6 +179,10 @@ async function serveOn(deps: GatewayDeps, ctx: ServeContext): Promise<Attempt> {
     }
     const replica = lease.replica;
     let firstToken = false;
+    // From the lease, not from arrival: scale.ttft scales on the engine's own
+    // latency, and a cold start or a wait in Berth's queue is not engine load.
+    const leasedAt = performance.now();
+    let ttftS: number | undefined;
     let result: ForwardResult | undefined;
     deps.metrics.inFlight(parsed.model, 1);
     // The lease ends on every path, a throw included: a leaked one keeps the
@@ -196,13 +200,15 @@ async function serveOn(deps: GatewayDeps, ctx: ServeContext): Promise<Attempt> {
         onFirstToken() {
           if (firstToken) return;
           firstToken = true;
-          deps.metrics.observeFirstToken(parsed.model, (performance.now() - ctx.t0) / 1000);
+          const now = performance.now();
+          deps.metrics.observeFirstToken(parsed.model, (now - ctx.t0) / 1000);
+          ttftS = (now - leasedAt) / 1000;
         },
       });
     } finally {
       deps.metrics.inFlight(parsed.model, -1);
       // A request's keep_alive counts only when the engine answered it.
-      lease.release(result?.kind === 'done' ? { keepAliveS: ctx.keepAlive } : undefined);
+      lease.release(result?.kind === 'done' ? { keepAliveS: ctx.keepAlive, ttftS } : undefined);
     }
     if (result.kind === 'no-response') {
       if (res.destroyed) return { kind: 'served', status: CLIENT_CLOSED };

@@ -8,7 +8,7 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
       level,
       base: undefined,
       redact: {
-        paths: ['apiKey', '*.apiKey', 'headers.authorization', '*.headers.authorization', 'env.HF_TOKEN', '*.env.HF_TOKEN'],
+        paths: ['apiKey', '*.apiKey', 'headers.authorization', '*.headers.authorization', 'env.HF_TOKEN', '*.env.HF_TOKEN', 'secretEnv', '*.secretEnv', '*.*.secretEnv', 'hf_token', '*.hf_token'],
         censor: '[redacted]',
       },
     },

@@ -71,3 +71,44 @@ export function decideReplicas(input: AutoscaleInput, policy: AutoscalePolicy = 
   if (stable < current) return { desired: clamp(Math.max(stable, current - 1)), panicUntil: null };
   return { desired: clamp(current), panicUntil: null };
 }
+
+export interface TtftInput {
+  now: number;
+  /** Times to first token (seconds) with when they were measured (ms), any order. */
+  samples: readonly { t: number; v: number }[];
+  /**
+   * Samples before this time (ms) are not counted: the last change of the
+   * replica count, so the slow answers that caused a scale-up do not cause
+   * another before the new replica has had a say.
+   */
+  since: number;
+  windowMs: number;
+  /** Replicas that are ready or on their way. */
+  current: number;
+  min: number;
+  max: number;
+  /** Mean TTFT (s) above which one more replica is wanted. */
+  upper: number;
+  /** Mean TTFT (s) below which one replica fewer will do. */
+  lower: number;
+}
+
+/**
+ * ScaleGenAI's `ttft_latency_sec` strategy: the mean time to first token of
+ * the requests in the window (since the last change) against the allowed
+ * band. One step at a time either way; no samples means no evidence, so the
+ * count holds (an idle deployment is the idle timer's business).
+ */
+export function decideByTtft(input: TtftInput): number {
+  const clamp = (n: number) => Math.min(input.max, Math.max(input.min, n));
+  const from = Math.max(input.now - input.windowMs, input.since);
+  let sum = 0;
+  let n = 0;
+  for (const s of input.samples) if (s.t > from && s.t <= input.now) (sum += s.v), n++;
+  const current = Math.max(input.current, 0);
+  if (n === 0) return clamp(current);
+  const mean = sum / n;
+  if (mean > input.upper) return clamp(current + 1);
+  if (mean < input.lower) return clamp(current - 1);
+  return clamp(current);
+}

@@ -15,7 +15,7 @@ export interface Lease {
    * keep_alive) sets how long the deployment stays up after it; Infinity keeps
    * it up, 0 lets it sleep at once.
    */
-  release(opts?: { keepAliveS?: number | null }): void;
+  release(opts?: { keepAliveS?: number | null; /** The engine's time to first token (s), for scale.ttft. */ ttftS?: number }): void;
 }
 
 interface Waiter {
@@ -39,6 +39,10 @@ export class DeploymentRuntime {
   private arrivalsHead = 0;
   concurrency: { t: number; v: number }[] = [];
   panicUntil: number | null = null;
+  /** Times to first token, kept only for a deployment that scales on them (scale.ttft). */
+  ttftSamples: { t: number; v: number }[] = [];
+  /** When the replica count last changed by a scaling decision (ms); TTFT before it is not counted. */
+  scaledAt = 0;
   /** A scaling decision is being carried out. */
   scaling = false;
   /** Why the current wake is waiting (GPUs held by others), for the 503 a timed-out request gets. */
@@ -113,6 +117,14 @@ export class DeploymentRuntime {
    */
   recentArrivals(): readonly number[] {
     return this.arrivals;
+  }
+
+  recordFirstToken(now: number, seconds: number): void {
+    const ttft = this.spec.scale.ttft;
+    if (!ttft || !(seconds >= 0)) return;
+    this.ttftSamples.push({ t: now, v: seconds });
+    const since = now - ttft.windowSec * 1000;
+    if (this.ttftSamples[0]!.t <= since) this.ttftSamples = this.ttftSamples.filter((s) => s.t > since);
   }
 
   sampleConcurrency(now: number): void {
@@ -206,6 +218,7 @@ export class DeploymentRuntime {
         replica.inFlight--;
         const now = Date.now();
         runtime.lastRequestAt = now;
+        if (opts.ttftS !== undefined) runtime.recordFirstToken(now, opts.ttftS);
         const keep = opts.keepAliveS ?? runtime.spec.scale.idleTime;
         runtime.idleDeadline = keep === Infinity ? Infinity : now + keep * 1000;
         runtime.notify();

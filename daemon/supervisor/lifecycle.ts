@@ -5,7 +5,7 @@
 // stops them: no engine outlives the intent to stop it.
 import type { DeploymentStatus } from '../contract/api.js';
 import type { Deployment, Lora } from '../contract/deployment.js';
-import { mergePatch, normalizeDeployment } from '../config/deployment.js';
+import { keepRedactedSecrets, mergePatch, normalizeDeployment } from '../config/deployment.js';
 import { badRequest, conflict, HttpError, notFound } from '../http/errors.js';
 import { DeploymentRuntime } from './deployment.js';
 import { DEPLOYMENT_STATES, type DeploymentState } from './deployment-states.js';
@@ -74,7 +74,7 @@ export class Lifecycle {
     const { status } = await this.revise(
       name,
       async (spec) => {
-        const next = normalizeDeployment(mergePatch(spec, patch));
+        const next = normalizeDeployment(mergePatch(spec, keepRedactedSecrets(patch, spec)));
         await assertLoraPaths(next, spec.loras);
         return next;
       },

@@ -126,6 +126,7 @@ export class ReplicaControl {
       timing: settings,
       log: this.deps.log.child({ replica: id }),
       baseEnv: this.deps.baseEnv,
+      secretEnv: c.spec.secretEnv,
       logDir: join(this.logRoot, c.name),
       probe: this.deps.probe,
       beforeReady: this.prepare && ((replica, signal) => this.prepare!(c, replica, signal)),

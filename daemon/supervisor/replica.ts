@@ -27,6 +27,8 @@ export interface ReplicaDeps {
   log: Logger;
   /** The environment every engine inherits before the plan's env is applied. */
   baseEnv: Record<string, string>;
+  /** The deployment's secretEnv: the values behind the plan's REDACTED placeholders, set at spawn only. */
+  secretEnv?: Record<string, string>;
   logDir: string | null;
   probe?: HttpProbe;
   onChange: (replica: Replica, from: ReplicaState, to: ReplicaState, reason: string | null) => void;
@@ -140,7 +142,7 @@ export class Replica {
     const { argv, env } = this.plan;
     let proc: RunningProcess;
     try {
-      proc = await this.deps.launcher.start({ argv, env: { ...this.deps.baseEnv, ...env } });
+      proc = await this.deps.launcher.start({ argv, env: { ...this.deps.baseEnv, ...env, ...this.deps.secretEnv } });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.fail(`cannot start ${argv[0]}: ${message}`);

@@ -2,7 +2,7 @@
 // (to zero, asleep, when scale.min is 0) and loaded ones scale up within
 // scale.max. The decisions are scheduler/autoscale.ts's; this carries them out.
 import type { Logger } from 'pino';
-import { decideReplicas } from '../scheduler/autoscale.js';
+import { decideByTtft, decideReplicas } from '../scheduler/autoscale.js';
 import type { DeploymentRuntime } from './deployment.js';
 import type { Publish } from './deps.js';
 import type { OpQueue } from './op-queue.js';
@@ -66,32 +66,46 @@ export class ScalingLoop {
       return;
     }
     if (c.sleeping || active.length === 0) return;
-    const decision = decideReplicas({
-      now,
-      arrivals: c.recentArrivals(),
-      concurrency: c.concurrency,
-      current: active.length,
-      min: Math.max(c.spec.scale.min, 1),
-      max: c.spec.scale.max,
-      rpsValue: c.spec.scale.rpsValue,
-      inFlightValue: c.spec.scale.inFlightValue,
-      panicUntil: c.panicUntil,
-    });
-    c.panicUntil = decision.panicUntil;
-    if (decision.desired > active.length) {
+    const desired = this.desired(c, now, active.length);
+    if (desired > active.length) {
       try {
         await this.control.launch(c, active.length + 1);
+        c.scaledAt = Date.now();
         this.publish({ type: 'deployment.scale', name: c.name, from: active.length, to: active.length + 1 });
       } catch (err) {
         // Only while free GPUs fit another replica: no eviction for scale-up.
         if (!(err instanceof AllocationError)) throw err;
       }
-    } else if (decision.desired < active.length) {
+    } else if (desired < active.length) {
       const idle = [...c.ready()].reverse().find((r) => r.inFlight === 0);
       if (idle) {
         await idle.stop();
+        c.scaledAt = Date.now();
         this.publish({ type: 'deployment.scale', name: c.name, from: active.length, to: active.length - 1 });
       }
     }
+  }
+
+  /** Replicas wanted now: by time to first token when scale.ttft is set, else by rps and in-flight targets. */
+  private desired(c: DeploymentRuntime, now: number, current: number): number {
+    const { scale } = c.spec;
+    const min = Math.max(scale.min, 1);
+    if (scale.ttft) {
+      const { upper, lower, windowSec } = scale.ttft;
+      return decideByTtft({ now, samples: c.ttftSamples, since: c.scaledAt, windowMs: windowSec * 1000, current, min, max: scale.max, upper, lower });
+    }
+    const decision = decideReplicas({
+      now,
+      arrivals: c.recentArrivals(),
+      concurrency: c.concurrency,
+      current,
+      min,
+      max: scale.max,
+      rpsValue: scale.rpsValue,
+      inFlightValue: scale.inFlightValue,
+      panicUntil: c.panicUntil,
+    });
+    c.panicUntil = decision.panicUntil;
+    return decision.desired;
   }
 }

@@ -1,6 +1,7 @@
 // What a deployment looks like from outside: the DeploymentStatus the API,
 // the CLI and the UI show. A projection of the runtime, no decisions.
 import type { DeploymentStatus, ReplicaState } from '../contract/api.js';
+import { redactSecrets } from '../contract/deployment.js';
 import type { DeploymentRuntime } from './deployment.js';
 
 // When no replica is ready, the deployment shows its most telling replica state.
@@ -17,7 +18,8 @@ export function deploymentStatus(c: DeploymentRuntime): DeploymentStatus {
   }
   return {
     name: c.name,
-    spec: c.spec,
+    // Secrets never leave the daemon (state file aside): answers show REDACTED.
+    spec: redactSecrets(c.spec),
     desired: c.desired,
     state,
     reason,
