@@ -9,7 +9,7 @@ import type { ManifestDocument } from './documents.js';
 import type { Token } from './engine-command.js';
 import { Fields } from './fields.js';
 import { readEngineContainer, SCHEDULING_REASON } from './container.js';
-import { readBerthAnnotations, readEnv, readResources, type Resources } from './kubernetes.js';
+import { localPath, readBerthAnnotations, readEnv, readResources, type Resources } from './kubernetes.js';
 import type { Path } from './paths.js';
 import type { PlatformResult } from './types.js';
 
@@ -60,7 +60,7 @@ function readStorage(f: Fields, model: Path): { modelId: string; path: Path } | 
     if (hf[2]) f.fail(p, `the revision "${hf[2]}": pin it with the runtime's args (--revision ${hf[2]}) instead`, 'unsupported_manifest');
     return { modelId: hf[1]!, path: p };
   }
-  if (uri.startsWith('file://')) return { modelId: uri.slice('file://'.length).replace(/^\/*/, '/'), path: p };
+  if (uri.startsWith('file://')) return { modelId: localPath(uri.slice('file://'.length)), path: p };
   if (uri.startsWith('/')) return { modelId: uri, path: p };
   const scheme = /^([a-z0-9+.-]+):\/\//i.exec(uri)?.[1] ?? 'this';
   return f.fail(p, `${scheme}:// storage is remote storage Berth cannot read on one machine: copy the model here and use file:///<its path>, or hf://<owner>/<name>`, 'unsupported_manifest');

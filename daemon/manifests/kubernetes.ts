@@ -59,6 +59,11 @@ export function readResources(f: Fields, path: Path, warnings: string[]): Resour
   return out;
 }
 
+/** The path part of a `host://` or `file://` URI as Berth's modelId: absolute, or relative as written (`./`, `../`, `~/`). */
+export function localPath(rest: string): string {
+  return /^(\/|\.\/|\.\.\/|~\/)/.test(rest) ? rest : `/${rest}`;
+}
+
 /** A container's `env` list; `valueFrom` (Secrets, ConfigMaps) has no cluster to read from. */
 export function readEnv(f: Fields, path: Path): Record<string, string> {
   const env: Record<string, string> = {};
@@ -91,7 +96,7 @@ export function imageVersion(image: string): string | null {
  * the plan); one older than every recipe cannot be planned by its own flags,
  * so Berth's oldest recipe is used and the caller keeps the original for export.
  */
-export function backendVersionFor(backend: Backend, version: string, what: string, warnings: string[]): string | undefined {
+export function backendVersionFor(backend: Backend, version: string, what: string, warnings: string[]): string {
   const known = listEngines().find((e) => e.backend === backend)!.versions;
   if (known.some((v) => compareVersions(v, version) === 0)) return version;
   const oldest = known[0]!;

@@ -7,7 +7,7 @@ import type { ManifestDocument } from './documents.js';
 import { engineFlags, type Token } from './engine-command.js';
 import type { IgnoredField } from '../contract/manifests.js';
 import { Fields } from './fields.js';
-import { backendVersionFor, readBerthAnnotations, readEnv, readResources } from './kubernetes.js';
+import { backendVersionFor, localPath, readBerthAnnotations, readEnv, readResources } from './kubernetes.js';
 import type { PlatformResult } from './types.js';
 
 export const LLMAZ_KINDS = { OpenModel: 'llmaz.io', Playground: 'inference.llmaz.io' } as const;
@@ -46,11 +46,11 @@ function readOpenModel(doc: ManifestDocument): Model {
     f.ignore(['spec', 'source', 'modelHub', 'allowPatterns'], 'llmaz\'s download filter; the engine downloads what it needs');
     f.ignore(['spec', 'source', 'modelHub', 'ignorePatterns'], 'llmaz\'s download filter; the engine downloads what it needs');
   } else if (uri !== undefined) {
-    const m = /^host:\/\/(\/.*)$/.exec(uri) ?? /^host:\/\/(.+)$/.exec(uri);
+    const m = /^host:\/\/(.+)$/.exec(uri);
     if (!m) {
       f.fail(['spec', 'source', 'uri'], `"${uri}": Berth cannot read this storage on one machine; copy the model here and give its path as host:///path (or use modelHub for Hugging Face)`, 'unsupported_manifest');
     }
-    modelId = m[1]!.startsWith('/') ? m[1]! : `/${m[1]}`;
+    modelId = localPath(m[1]!);
   } else {
     f.fail(['spec', 'source'], 'expected source.modelHub.modelID (Hugging Face) or source.uri (host:///path)');
   }
