@@ -21,6 +21,8 @@ usage: berth <command> [flags]
   rm NAME                              stop and delete a deployment
   logs NAME [-f] [-n N] [--replica R]  engine output
   doctor [--json]                      check nvidia-smi, engines and docker
+  apply -f FILE [--dry-run] [--json]   deploy an llmaz, KServe or Knative manifest (-f - reads stdin)
+  export NAME --format F               the deployment as an llmaz, kserve or knative manifest
 
 environment: BERTH_HOST, BERTH_PORT, BERTH_API_KEY, BERTH_HOME, BERTH_NVIDIA_SMI,
              BERTH_VLLM_PYTHON, BERTH_SGLANG_PYTHON, BERTH_DOCKER`;
@@ -41,6 +43,8 @@ const COMMANDS: Record<string, Command> = {
   rm: async (a, io) => (await client()).rm(a, io),
   logs: async (a, io) => (await client()).logs(a, io),
   doctor: async (a, io) => (await client()).doctor(a, io),
+  apply: async (a, io) => (await client()).apply(a, io),
+  export: async (a, io) => (await client()).exportDeployment(a, io),
 };
 
 export async function main(argv: string[]): Promise<number> {
