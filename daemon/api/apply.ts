@@ -3,6 +3,9 @@
 // (manifests/); this adapter compares with what exists and calls the
 // supervisor: create what is new, replace what changed, leave alone what did
 // not, so applying the same manifest twice changes nothing.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import { normalizeDeployment } from '../config/deployment.js';
@@ -55,6 +58,17 @@ function replacement(from: Record<string, unknown>, to: Record<string, unknown>)
   return patch;
 }
 
+/**
+ * A local model path that is not there: a manifest's volume or storage path
+ * names a place in a cluster's pod, which on this machine must be filled by
+ * hand. Null for a Hugging Face id or a path that exists.
+ */
+function missingModelPath(modelId: string): string | null {
+  if (!/^(\/|\.\/|\.\.\/|~\/)/.test(modelId)) return null;
+  const path = modelId.startsWith('~/') ? join(homedir(), modelId.slice(2)) : resolve(modelId);
+  return existsSync(path) ? null : path;
+}
+
 export async function applyManifest(sup: Supervisor, body: unknown): Promise<ApplyAnswer> {
   if (body === undefined) throw badRequest('expected a JSON body {"manifest": "<YAML text>", "dryRun": false} (Content-Type: application/json)');
   const parsed = applyBody.safeParse(body);
@@ -72,6 +86,8 @@ export async function applyManifest(sup: Supervisor, body: unknown): Promise<App
     if (from && action === 'updated' && (from.source?.platform !== spec.source?.platform || from.source?.id !== spec.source?.id)) {
       warnings.push(`replaces the deployment ${spec.name}, which ${from.source ? `came from ${from.source.platform} ${from.source.id ?? ''}`.trim() : 'was not created from a manifest'}`);
     }
+    const missing = missingModelPath(spec.modelId);
+    if (missing) warnings.push(`the model path ${spec.modelId} does not exist on this machine (${missing}); the engine will not find it until the model files are there`);
     const plan = await sup.plan(m.input);
     steps.push({
       input: m.input,

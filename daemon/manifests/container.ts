@@ -30,6 +30,8 @@ export function readEngineContainer(
     template?: (word: string) => string;
     /** More args appended (KServe's predictor.model.args). */
     extraArgs?: Token[];
+    /** The document `extraArgs` were written in, which a refusal of one of them names. */
+    extraFields?: Fields;
     extraEnv?: Record<string, string>;
     versionOverride?: string;
   },
@@ -53,10 +55,12 @@ export function readEngineContainer(
     const v = imageVersion(image);
     if (v) backendVersion = backendVersionFor(cmd.backend, v, opts.what, opts.warnings);
   }
-  const flags = engineFlags(cmd.backend, backendVersion ?? defaultBackendVersion(cmd.backend), [...cmd.args, ...(opts.extraArgs ?? [])], (p, m, c) =>
-    f.fail(p, m, c),
-  );
-  for (const n of flags.notes) f.ignored.push({ field: f.label(n.path), reason: n.reason });
+  const ownerOf = (p: Path): Fields => (opts.extraFields && opts.extraArgs?.some((t) => t.path === p) ? opts.extraFields : f);
+  const flags = engineFlags(cmd.backend, backendVersion ?? defaultBackendVersion(cmd.backend), [...cmd.args, ...(opts.extraArgs ?? [])], (p, m, c) => ownerOf(p).fail(p, m, c));
+  for (const n of flags.notes) {
+    const owner = ownerOf(n.path);
+    owner.ignored.push({ field: owner.label(n.path), reason: n.reason });
+  }
   if (image) {
     f.ignored.push({
       field: f.label([...path, 'image']),

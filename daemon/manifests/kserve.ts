@@ -122,6 +122,7 @@ function readInferenceService(isvc: ManifestDocument, runtimes: ManifestDocument
     warnings,
     template: (w) => w.replaceAll('{{.Name}}', isvc.name!),
     extraArgs,
+    extraFields: f,
     extraEnv,
     ...(berth.backendVersion ? { versionOverride: berth.backendVersion } : {}),
   });

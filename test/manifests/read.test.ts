@@ -205,6 +205,15 @@ describe('KServe: the OpenShift AI granite example', () => {
     assert.match(e.message, /s3:\/\/ storage is remote storage/);
   });
 
+  it('appends the InferenceService\'s own args to the runtime\'s, blaming its own field when the engine would refuse one', () => {
+    const local = manifest('kserve-openshift-ai-granite-local');
+    const withArgs = (args: string) => local.replace('      runtime: vLLM', `      args: ${args}\n      runtime: vLLM`);
+    assert.deepEqual(only(withArgs('[--max-model-len, "8192"]')).spec.backendArgs, ['--max-model-len', '8192']);
+    const e = refusal(withArgs('[--max-model-len, "8192", --bogus]'));
+    assert.equal(e.field, 'documents[1].spec.predictor.model.args[2]');
+    assert.match(e.message, /\(InferenceService granite, line \d+\)/);
+  });
+
   it('refuses a runtime it cannot find, by field', () => {
     const e = refusal(manifest('kserve-openshift-ai-granite-local').replace('runtime: vLLM ServingRuntime for KServe', 'runtime: no-such-runtime'));
     assert.equal(e.field, 'documents[1].spec.predictor.model.runtime');
