@@ -141,6 +141,15 @@ spec:
     assert.equal(e.field, 'documents[0].spec.source.uri');
   });
 
+  it('keeps a version Berth has no recipe for, planned with the nearest lower recipe and warned about', () => {
+    const text = manifest('llmaz-higress-walkthrough').split('---').slice(0, 2).join('---').replace('backendName: vllm', 'backendName: vllm\n    version: v0.10.1');
+    const { spec } = only(text);
+    assert.equal(spec.backendVersion, '0.10.1');
+    const p = plan(spec);
+    assert.equal(p.recipeVersion, '0.9.0.1');
+    assert.match(p.warnings.join('\n'), /vllm 0\.10\.1 has no recipe; using 0\.9\.0\.1/);
+  });
+
   it('reads a local model from source.uri host://', () => {
     const text = manifest('llmaz-higress-walkthrough').split('---').slice(0, 2).join('---').replace('modelHub:\n      modelID: Qwen/Qwen2.5-1.5B-Instruct', 'uri: host:///models/qwen');
     assert.equal(only(text).spec.modelId, '/models/qwen');
