@@ -105,7 +105,8 @@ export async function applyManifest(sup: Supervisor, body: unknown): Promise<App
       }
     }
   }
-  return { dryRun, deployments: steps.map((s) => s.applied), ignoredDocuments: manifest.ignoredDocuments, warnings: [] };
+  const warnings = steps.length ? [] : ['the manifest describes no deployment Berth applies: nothing was done'];
+  return { dryRun, deployments: steps.map((s) => s.applied), ignoredDocuments: manifest.ignoredDocuments, warnings };
 }
 
 const formatQuery: QueryParser<ManifestFormat> = (raw, field) => {

@@ -42,6 +42,7 @@ export interface ApplyAnswer {
   deployments: AppliedDeployment[];
   /** Whole documents that make no deployment (another kind, a runtime nothing uses), by position. */
   ignoredDocuments: { document: number; kind: string; name: string | null; reason: string }[];
+  /** About the manifest as a whole (one that makes no deployment at all). */
   warnings: string[];
 }
 

@@ -10,6 +10,15 @@ import type { Path } from './paths.js';
 
 export const SCHEDULING_REASON = 'schedules or pulls pods in a cluster; nothing to do on one machine';
 
+/**
+ * Kubernetes expands `$(NAME)` in a container's command and args from its env
+ * before anything runs (an undefined one stays as written; `$$` is a `$`), so
+ * Berth does too, before reading the engine's arguments.
+ */
+export function expandEnvRefs(word: string, env: Record<string, string>): string {
+  return word.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string | undefined) => (name === undefined ? '$' : (env[name] ?? m)));
+}
+
 export interface EngineContainer {
   backend: Backend;
   backendVersion: string | undefined;
@@ -36,8 +45,8 @@ export function readEngineContainer(
     versionOverride?: string;
   },
 ): EngineContainer {
-  const t = opts.template ?? ((w: string) => w);
   const env = { ...readEnv(f, [...path, 'env']), ...opts.extraEnv };
+  const t = (w: string) => expandEnvRefs(opts.template ? opts.template(w) : w, env);
   const image = f.str([...path, 'image']);
   const cmd = engineCommand({
     command: f.strings([...path, 'command'])?.map(t),

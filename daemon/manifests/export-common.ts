@@ -1,7 +1,7 @@
 // What the three exporters share: the Kubernetes shapes of a deployment's
 // resources and env, the engine image, and the `berth/*` annotations for what
 // a platform has no field for.
-import { DEFAULT_SCALE, DNS_LABEL, type Deployment } from '../contract/deployment.js';
+import { DEFAULT_SCALE, DNS_LABEL, type Deployment, type Platform } from '../contract/deployment.js';
 import { defaultBackendVersion, resolveRecipe } from '../engines/catalogue.js';
 import { compareVersions } from '../engines/versions.js';
 import { ENGINE_MODULES } from './engine-command.js';
@@ -27,19 +27,24 @@ export function k8sResources(d: Deployment): Record<string, unknown> {
 
 export const k8sEnv = (d: Deployment) => Object.entries(d.env).map(([name, value]) => ({ name, value }));
 
-export function keptString(d: Deployment, key: string): string | undefined {
-  const v = d.source?.kept[key];
+/** What a manifest of one of `from` kept (another platform's `kept` means something else). */
+export function keptString(d: Deployment, key: string, from: readonly Platform[]): string | undefined {
+  if (!d.source || !from.includes(d.source.platform)) return undefined;
+  const v = d.source.kept[key];
   return typeof v === 'string' ? v : undefined;
 }
 
+/** Platforms whose manifests name a container image and its port. */
+const CONTAINER_PLATFORMS: readonly Platform[] = ['kserve', 'knative'];
+
 export function keptPort(d: Deployment): number {
-  const v = d.source?.kept.port;
+  const v = d.source && CONTAINER_PLATFORMS.includes(d.source.platform) ? d.source.kept.port : undefined;
   return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : CONTAINER_PORT;
 }
 
 /** The image a cluster runs: the one the manifest named, else the engine's public image at this version. */
 export function engineImage(d: Deployment): string {
-  const kept = keptString(d, 'image');
+  const kept = keptString(d, 'image', CONTAINER_PLATFORMS);
   if (kept) return kept;
   return d.backend === 'vllm' ? `vllm/vllm-openai:v${d.backendVersion}` : `lmsysorg/sglang:v${d.backendVersion}`;
 }

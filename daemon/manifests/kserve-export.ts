@@ -17,8 +17,8 @@ import {
 import { KSERVE_MODEL_MOUNT } from './kserve.js';
 
 export function toKserve(d: Deployment): Record<string, unknown>[] {
-  const runtime = keptString(d, 'runtime') ?? `${d.name}-${d.backend}`;
-  const format = keptString(d, 'modelFormat') ?? (d.backend === 'vllm' ? 'vLLM' : 'sglang');
+  const runtime = keptString(d, 'runtime', ['kserve']) ?? `${d.name}-${d.backend}`;
+  const format = keptString(d, 'modelFormat', ['kserve']) ?? (d.backend === 'vllm' ? 'vLLM' : 'sglang');
   const port = keptPort(d);
   const image = engineImage(d);
   const names = nativeServedNames(d);

@@ -55,7 +55,7 @@ export function readResources(f: Fields, path: Path, warnings: string[]): Resour
       }
     }
   }
-  if (!gpuFrom) warnings.push(`${f.doc.kind} ${f.doc.name ?? ''}: no ${GPU_RESOURCE} limit, so the engine gets no GPU, as on a cluster`.replace(' :', ':'));
+  if (!gpuFrom) warnings.push(`${[f.doc.kind, f.doc.name].filter(Boolean).join(' ')}: no ${GPU_RESOURCE} limit, so the engine gets no GPU, as on a cluster`);
   return out;
 }
 

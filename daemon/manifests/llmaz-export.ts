@@ -20,7 +20,7 @@ export function toLlmaz(d: Deployment): Record<string, unknown>[] {
       kind: 'OpenModel',
       metadata: { name: modelName },
       spec: {
-        familyName: keptString(d, 'familyName') ?? modelName,
+        familyName: keptString(d, 'familyName', ['llmaz']) ?? modelName,
         source: local ? { uri: `host://${d.modelId}` } : { modelHub: { modelID: d.modelId } },
       },
     },

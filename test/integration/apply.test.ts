@@ -127,6 +127,10 @@ describe('POST /api/v1/apply', () => {
     assert.equal(res.status, 400);
     assert.equal(res.body.error.field, 'documents[0]');
     assert.match(res.body.error.message, /line \d+, column \d+/);
+    const none = await d.client.apply({ body: { manifest: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n' } });
+    assert.deepEqual(none.deployments, []);
+    assert.deepEqual(none.ignoredDocuments.map((x) => x.kind), ['ConfigMap']);
+    assert.match(none.warnings.join(''), /no deployment Berth applies/);
     res = await d.api('POST', '/api/v1/apply', { yaml: 'x' });
     assert.equal(res.status, 400);
     res = await d.api('POST', '/api/v1/apply', { manifest: 42 });

@@ -294,6 +294,14 @@ ${container.replace(/^/gm, '          ')}
     assert.deepEqual(s.backendArgs, ['--tp', '1']);
   });
 
+  it('expands $(NAME) in command and args from the container\'s env, as Kubernetes does', () => {
+    const s = only(service(`env: [{name: MODEL_DIR, value: /models/q}]
+args: [--model, $(MODEL_DIR), --download-dir, $(UNSET), --served-model-name, "a$$b"]`)).spec;
+    assert.equal(s.modelId, '/models/q');
+    assert.deepEqual(s.backendArgs, ['--download-dir', '$(UNSET)']);
+    assert.deepEqual(s.servedName, ['a$b']);
+  });
+
   it('reads an sh -c chain: $VAR from env, the engine command run, the rest reported', () => {
     const r = only(service(`env: [{name: MODEL, value: /models/q}]
 command: [/bin/bash, -c]
