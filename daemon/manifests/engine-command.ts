@@ -113,6 +113,7 @@ export function engineCommand(opts: {
       }
     }
     if (!found) opts.fail(script.path, `no engine command in this shell string: ${RECOGNISED}`);
+    for (const w of words.slice(c + 2)) notes.push({ path: w.path, reason: `"${w.text}": a parameter of the shell string ($0, $1...), which Berth does not pass on` });
     words = found;
   }
 
