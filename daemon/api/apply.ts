@@ -12,7 +12,7 @@ import { normalizeDeployment } from '../config/deployment.js';
 import { DNS_LABEL, type Deployment } from '../contract/deployment.js';
 import { MANIFEST_FORMATS, type AppliedDeployment, type ApplyAnswer, type ManifestFormat } from '../contract/manifests.js';
 import { api } from '../contract/routes.js';
-import { badRequest, fromZod, notFound } from '../http/errors.js';
+import { badRequest, fromZod, HttpError, notFound, toHttpError } from '../http/errors.js';
 import { exportManifest } from '../manifests/export.js';
 import { readManifest } from '../manifests/manifest.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -96,13 +96,23 @@ export async function applyManifest(sup: Supervisor, body: unknown): Promise<App
     });
   }
   if (!dryRun) {
+    // Validation was all or nothing; starting engines cannot be (the GPUs may
+    // be taken meanwhile). A failure says which deployments were applied before it.
+    const done: string[] = [];
     for (const s of steps) {
       const { name, action, spec } = s.applied;
-      if (action === 'created') s.applied.spec = (await sup.create(s.input)).spec;
-      else if (action === 'updated') {
-        const patch = replacement(s.from as unknown as Record<string, unknown>, spec as unknown as Record<string, unknown>);
-        s.applied.spec = (await sup.update(name, patch)).spec;
+      try {
+        if (action === 'created') s.applied.spec = (await sup.create(s.input)).spec;
+        else if (action === 'updated') {
+          const patch = replacement(s.from as unknown as Record<string, unknown>, spec as unknown as Record<string, unknown>);
+          s.applied.spec = (await sup.update(name, patch)).spec;
+        }
+      } catch (err) {
+        const e = toHttpError(err);
+        const before = done.length ? ` (applied before it: ${done.join(', ')})` : '';
+        throw new HttpError(e.status, e.code, `${name}: ${e.message}${before}`, e.field, e.headers);
       }
+      done.push(`${name} ${action}`);
     }
   }
   const warnings = steps.length ? [] : ['the manifest describes no deployment Berth applies: nothing was done'];

@@ -168,6 +168,26 @@ describe('POST /api/v1/apply', () => {
     assert.deepEqual((await d.client.apply({ body: { manifest: own } })).deployments.map((x) => x.action), ['unchanged']);
   });
 
+  it('an engine that cannot start fails the apply, saying what was applied before it', async () => {
+    const svc = (name: string, gpus: number) => `apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: {name: ${name}}
+spec:
+  template:
+    metadata: {annotations: {autoscaling.knative.dev/min-scale: "1"}}
+    spec:
+      containers:
+        - command: [vllm, serve, Qwen/Qwen2.5-0.5B-Instruct]
+          resources: {limits: {nvidia.com/gpu: "${gpus}"}}
+`;
+    const e = await refusal(d.client.apply({ body: { manifest: `${svc('first', 1)}---\n${svc('second', 8)}` } }));
+    assert.equal(e.status, 409);
+    assert.match(e.message, /^second: .*\(applied before it: first created\)$/);
+    assert.equal(d.supervisor.has('first'), true);
+    assert.equal(d.supervisor.has('second'), false);
+    await d.client.deleteDeployment({ params: { name: 'first' } });
+  });
+
   it('berth apply and berth export, as a user runs them', async () => {
     const env = testEnv(d.home, 'h100x8', { BERTH_PORT: String(new URL(d.url).port) });
     const dry = await berth(['apply', '-f', join(MANIFEST_FIXTURES, 'llmaz-higress-walkthrough.yaml'), '--dry-run'], env);
