@@ -14,7 +14,17 @@ const EXPORTERS: Record<ManifestFormat, (d: Deployment) => Record<string, unknow
   knative: toKnative,
 };
 
+const WHERE_THE_MODEL_IS: Record<ManifestFormat, string> = {
+  llmaz: 'the OpenModel\'s source',
+  kserve: 'the InferenceService\'s storageUri',
+  knative: 'the container\'s --model (and mount the volume that holds it)',
+};
+
 export function exportManifest(d: Deployment, format: ManifestFormat): string {
-  const header = `# Exported by Berth from deployment ${d.name} (${d.backend} ${d.backendVersion}, model ${d.modelId}).\n`;
+  let header = `# Exported by Berth from deployment ${d.name} (${d.backend} ${d.backendVersion}, model ${d.modelId}).\n`;
+  if (/^(\/|\.\/|\.\.\/|~\/)/.test(d.modelId)) {
+    // Applying the export here works as is; a cluster has no such path.
+    header += `# ${d.modelId} is a path on the machine Berth runs on: copy the model to storage the cluster reads and point ${WHERE_THE_MODEL_IS[format]} at it.\n`;
+  }
   return header + EXPORTERS[format](d).map((obj) => new Document(obj).toString({ lineWidth: 0 })).join('---\n');
 }

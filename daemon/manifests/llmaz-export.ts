@@ -9,9 +9,8 @@ export function toLlmaz(d: Deployment): Record<string, unknown>[] {
   // An OpenModel's name is a Kubernetes name; a served name may not be one (Qwen/Qwen2.5-7B).
   const modelName = DNS_LABEL.test(served) ? served : d.name;
   const local = /^(\/|\.\/|\.\.\/|~\/)/.test(d.modelId);
-  const annotations = berthAnnotations(d, { servedNames: [modelName], image: null });
-  // llmaz's version is the engine image's tag; the annotation is not needed when it says the same.
-  delete annotations['berth/backend-version'];
+  // No image: llmaz's backendRuntimeConfig.version carries the version itself.
+  const annotations = berthAnnotations(d, { servedNames: [modelName] });
   const scale = d.scale;
   const elastic = scale.max !== Math.max(scale.min, 1);
   return [
