@@ -59,6 +59,8 @@ const FORBIDDEN: Record<string, string[]> = {
   // Counts what the gateway and the supervisor report through plain calls; knows neither.
   metrics: ['api', 'cli', 'gateway', 'supervisor', 'launchers', 'state', ...ENTRY],
   supervisor: ['api', 'cli', 'gateway', 'metrics', ...ENTRY],
+  // Platform manifests in and out: pure translation, which the API's apply route drives.
+  manifests: ['api', 'cli', 'gateway', 'launchers', 'metrics', 'supervisor', 'state', 'events', 'logs', ...ENTRY],
   gateway: ['api', 'cli', ...ENTRY],
   api: ['cli', 'gateway', ...ENTRY],
   // The serving platforms' APIs: translate a body, then call the supervisor as /api does.
@@ -87,7 +89,7 @@ const isIo = (spec: string) => IO_MODULES.includes(spec.replace(/^node:/, '').sp
 // What must be pure: engines, scheduler, and gpu's parsers (not its adapters).
 const PURE = (file: string) => {
   const l = layer(file);
-  if (l === 'engines' || l === 'scheduler') return true;
+  if (l === 'engines' || l === 'scheduler' || l === 'manifests') return true;
   return l === 'gpu' && !GPU_ADAPTERS.includes(file);
 };
 /** gpu/ files that run things: nvidia-smi through execa, the host through systeminformation. */
@@ -131,7 +133,7 @@ describe('import directions', () => {
 describe('pure layers do no I/O', () => {
   const g = graph();
 
-  it('engines/, scheduler/ and the gpu/ parsers import no I/O module', () => {
+  it('engines/, scheduler/, manifests/ and the gpu/ parsers import no I/O module', () => {
     const bad: string[] = [];
     for (const [file, { external }] of g) {
       if (!PURE(file)) continue;

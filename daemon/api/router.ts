@@ -10,6 +10,7 @@ import { runDoctor } from '../doctor/doctor.js';
 import type { EventBus } from '../events/bus.js';
 import { errorMiddleware, notFound } from '../http/errors.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
+import { mountApply } from './apply.js';
 import { deploymentLogsAlternatives, mountDeployments } from './deployments.js';
 import type { LiveFeed } from './live-feed.js';
 import { mountLive } from './live.js';
@@ -51,6 +52,7 @@ export function apiRouter(deps: ApiDeps): Router {
   r.get(streams.deploymentLogs.slice(API_PREFIX.length), deploymentLogsAlternatives(deps.supervisor));
   mountDeployments(on, deps.supervisor);
   mountLoras(on, deps.supervisor);
+  mountApply(r, on, deps.supervisor);
   mountSettings(on, deps);
   r.use((req, _res, next) => next(notFound(`no route ${req.method} ${API_PREFIX}${req.path}`, 'route_not_found')));
   r.use(errorMiddleware('berth', deps.log));

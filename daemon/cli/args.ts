@@ -37,6 +37,15 @@ export async function readSpecFile(file: string): Promise<unknown> {
   }
 }
 
+/** A file's text, or stdin's for `-`. */
+export async function readTextInput(file: string): Promise<string> {
+  try {
+    return file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);

@@ -7,8 +7,9 @@ import { join, resolve } from 'node:path';
 import type { DeploymentStatus, DoctorCheck, LogStreamEvents } from '../contract/api.js';
 import type { DeploymentInput } from '../contract/deployment.js';
 import type { LoraList } from '../contract/lora.js';
+import { MANIFEST_FORMATS, type AppliedDeployment, type ManifestFormat } from '../contract/manifests.js';
 import { fillPath, queryString, streams } from '../contract/routes.js';
-import { json, need, parse, readSpecFile, type Out } from './args.js';
+import { json, need, parse, readSpecFile, readTextInput, type Out } from './args.js';
 import { daemonAddress, daemonClient, readJson, request } from './client.js';
 import { CliError } from './errors.js';
 import { table } from './table.js';
@@ -252,4 +253,47 @@ function adapterPath(p: string): string {
   if (p === '~' || p.startsWith('~/')) return join(homedir(), p.slice(1));
   if (p.startsWith('.') || existsSync(p)) return resolve(p);
   return p;
+}
+
+const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** One applied deployment as `berth apply` prints it: what happened, its launch plan, what Berth ignores. */
+export function appliedLines(a: AppliedDeployment, dryRun: boolean): string[] {
+  const verb = dryRun ? { created: 'would create', updated: 'would update', unchanged: 'unchanged' }[a.action] : a.action;
+  const s = a.spec;
+  const p = a.plan;
+  const lines = [
+    `${verb} ${a.name}  (${s.source?.id ?? 'manifest'}, documents ${a.documents.join(', ')})`,
+    `  model:    ${s.modelId}  served as ${s.servedName.join(', ')}`,
+    `  engine:   ${s.backend} ${s.backendVersion}${p.recipeVersion !== s.backendVersion ? ` (recipe ${p.recipeVersion})` : ''}  gpus per replica ${s.resource.workers * s.resource.gpu.count}${s.resource.gpu.gpuType ? ` (${s.resource.gpu.gpuType})` : ''}  replicas ${s.scale.min}-${s.scale.max}`,
+    `  command:  ${p.argv.map(quote).join(' ')}`,
+    `  env:      ${Object.entries(p.env).map(([k, v]) => `${k}=${quote(v)}`).join(' ')}`,
+    `  endpoint: http://${p.host}:${p.port}  gpus: ${p.gpus.length ? p.gpus.join(',') : 'none'}`,
+  ];
+  for (const w of [...a.warnings, ...p.warnings]) lines.push(`  warning:  ${w}`);
+  for (const i of a.ignored) lines.push(`  ignored:  ${i.field}: ${i.reason}`);
+  return lines;
+}
+
+export async function apply(args: string[], io: Out): Promise<number> {
+  const { values } = parse(args, { file: { type: 'string', short: 'f' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } }, 0);
+  if (!values.file) throw new CliError('apply needs -f <manifest.yaml> (or -f - for stdin)', 2);
+  const manifest = await readTextInput(values.file);
+  const answer = await daemonClient().apply({ body: { manifest, dryRun: Boolean(values['dry-run']) } });
+  if (values.json) return io.out(json(answer)), 0;
+  if (answer.dryRun) io.out('dry run: nothing was created, changed or started');
+  for (const a of answer.deployments) io.out(appliedLines(a, answer.dryRun).join('\n'));
+  for (const d of answer.ignoredDocuments) io.out(`ignored document ${d.document} (${d.kind}${d.name ? ` ${d.name}` : ''}): ${d.reason}`);
+  for (const w of answer.warnings) io.out(`warning: ${w}`);
+  return 0;
+}
+
+export async function exportDeployment(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parse(args, { format: { type: 'string' } }, 1);
+  const name = need(positionals, 0, 'deployment name');
+  const format = values.format;
+  if (!format || !(MANIFEST_FORMATS as readonly string[]).includes(format)) throw new CliError(`--format: expected ${MANIFEST_FORMATS.join(', ')}`, 2);
+  const { manifest } = await daemonClient().exportDeployment({ params: { name }, query: { format: format as ManifestFormat } });
+  io.out(manifest.replace(/\n$/, ''));
+  return 0;
 }

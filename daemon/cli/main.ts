@@ -24,6 +24,8 @@ usage: berth <command> [flags]
   lora ls NAME [--json]                a deployment's adapters and the replicas serving them
   lora rm NAME ADAPTER [--json]        remove an adapter
   doctor [--json]                      check nvidia-smi, engines and docker
+  apply -f FILE [--dry-run] [--json]   deploy an llmaz, KServe or Knative manifest (-f - reads stdin)
+  export NAME --format F               the deployment as an llmaz, kserve or knative manifest
 
 environment: BERTH_HOST, BERTH_PORT, BERTH_API_KEY, BERTH_HOME, BERTH_NVIDIA_SMI,
              BERTH_VLLM_PYTHON, BERTH_SGLANG_PYTHON, BERTH_DOCKER`;
@@ -45,6 +47,8 @@ const COMMANDS: Record<string, Command> = {
   logs: async (a, io) => (await client()).logs(a, io),
   lora: async (a, io) => (await client()).lora(a, io),
   doctor: async (a, io) => (await client()).doctor(a, io),
+  apply: async (a, io) => (await client()).apply(a, io),
+  export: async (a, io) => (await client()).exportDeployment(a, io),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -8,6 +8,7 @@ import type { DoctorReport, DeploymentStatus, GpuInventory, LaunchPlan } from '.
 import type { DeploymentInput, Lora } from './deployment.js';
 import type { DeploymentHistory, GpuUsageReport } from './live.js';
 import type { LoraChange, LoraList } from './lora.js';
+import type { ApplyAnswer, ApplyRequest, ExportAnswer, ManifestFormat } from './manifests.js';
 import type { SessionAnswer, SessionRequest } from './session.js';
 import type { SettingsPatch, SettingsView } from './settings.js';
 import type { DeploymentStats } from './stats.js';
@@ -92,6 +93,11 @@ export const api = {
    */
   createSession: route<undefined, SessionRequest, SessionAnswer>()('POST', '/api/v1/session'),
   deleteSession: route<undefined, undefined, void>()('DELETE', '/api/v1/session'),
+
+  /** A platform manifest (llmaz, KServe, Knative) in YAML: creates or updates one deployment per served model. */
+  apply: route<undefined, ApplyRequest, ApplyAnswer>()('POST', '/api/v1/apply'),
+  /** The deployment as a manifest of `format`; YAML text unless the client asks for JSON. */
+  exportDeployment: route<{ format: ManifestFormat }, undefined, ExportAnswer>()('GET', '/api/v1/deployments/:name/export'),
 } as const;
 
 export type Api = typeof api;
