@@ -25,7 +25,17 @@ export function k8sResources(d: Deployment): Record<string, unknown> {
   return { ...(Object.keys(limits).length ? { limits } : {}), ...(Object.keys(requests).length ? { requests } : {}) };
 }
 
-export const k8sEnv = (d: Deployment) => Object.entries(d.env).map(([name, value]) => ({ name, value }));
+/**
+ * The container's env. A secret (secretEnv: HF_TOKEN) never leaves this
+ * machine in a manifest: it becomes a reference to a Secret the cluster must
+ * hold, `<deployment>-secrets`, under the variable's name.
+ */
+export const k8sEnv = (d: Deployment) => [
+  ...Object.entries(d.env).map(([name, value]) => ({ name, value })),
+  ...Object.keys(d.secretEnv ?? {}).map((name) => ({ name, valueFrom: { secretKeyRef: { name: `${d.name}-secrets`, key: name } } })),
+];
+
+export const hasEnv = (d: Deployment) => Object.keys(d.env).length + Object.keys(d.secretEnv ?? {}).length > 0;
 
 /** What a manifest of one of `from` kept (another platform's `kept` means something else). */
 export function keptString(d: Deployment, key: string, from: readonly Platform[]): string | undefined {

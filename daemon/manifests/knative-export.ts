@@ -2,7 +2,7 @@
 // the KPA annotations for its scale: concurrency target = inFlightValue (rps
 // target = rpsValue when it has no in-flight cap), min-scale, max-scale.
 import type { Deployment } from '../contract/deployment.js';
-import { berthAnnotations, engineImage, engineModule, k8sEnv, k8sResources, keptPort, metadata, modelFlag, nativeServedNames } from './export-common.js';
+import { berthAnnotations, engineImage, engineModule, hasEnv, k8sEnv, k8sResources, keptPort, metadata, modelFlag, nativeServedNames } from './export-common.js';
 
 const AUTOSCALING = 'autoscaling.knative.dev/';
 
@@ -37,7 +37,7 @@ export function toKnative(d: Deployment): Record<string, unknown>[] {
                 image,
                 command: ['python3', '-m', engineModule(d)],
                 args: [modelFlag(d), d.modelId, '--served-model-name', ...names, '--port', String(port), ...d.backendArgs],
-                ...(Object.keys(d.env).length ? { env: k8sEnv(d) } : {}),
+                ...(hasEnv(d) ? { env: k8sEnv(d) } : {}),
                 ports: [{ containerPort: port }],
                 readinessProbe: { tcpSocket: { port } },
                 resources: k8sResources(d),

@@ -126,9 +126,11 @@ function readService(doc: ManifestDocument): { input: DeploymentInput & { name: 
       ...(berth.idleTime !== undefined ? { idleTime: berth.idleTime } : {}),
       ...(rpsValue !== undefined ? { rpsValue } : {}),
       ...(inFlightValue !== undefined ? { inFlightValue } : {}),
+      ...(berth.ttft ? { ttft: berth.ttft } : {}),
     },
     env: container.env,
     fallback: berth.fallback ?? [],
+    ...(berth.loras ? { loras: berth.loras } : {}),
   };
   const kept: Record<string, unknown> = {};
   if (container.image) kept.image = container.image;

@@ -189,9 +189,11 @@ function readInferenceService(isvc: ManifestDocument, runtimes: ManifestDocument
       ...(berth.idleTime !== undefined ? { idleTime: berth.idleTime } : {}),
       ...(rpsValue !== undefined ? { rpsValue } : {}),
       ...(inFlightValue !== undefined ? { inFlightValue } : {}),
+      ...(berth.ttft ? { ttft: berth.ttft } : {}),
     },
     env: container.env,
     fallback: berth.fallback ?? [],
+    ...(berth.loras ? { loras: berth.loras } : {}),
   };
   const kept: Record<string, unknown> = { runtime: runtime.name, modelFormat: format };
   if (container.image) kept.image = container.image;

@@ -120,7 +120,15 @@ export const BERTH_ANNOTATIONS = {
   workers: 'berth/workers',
   gpuType: 'berth/gpu-type',
   backendVersion: 'berth/backend-version',
+  loras: 'berth/loras',
+  ttft: 'berth/ttft',
 } as const;
+
+interface TtftBand {
+  upper: number;
+  lower: number;
+  windowSec?: number;
+}
 
 export interface BerthAnnotations {
   servedNames?: string[];
@@ -132,7 +140,19 @@ export interface BerthAnnotations {
   workers?: number;
   gpuType?: string;
   backendVersion?: string;
+  loras?: { name: string; path: string }[];
+  ttft?: TtftBand;
 }
+
+const isLora = (x: unknown): x is { name: string; path: string } =>
+  typeof x === 'object' && x !== null && typeof (x as { name?: unknown }).name === 'string' && typeof (x as { path?: unknown }).path === 'string' && Object.keys(x).length === 2;
+
+const isTtft = (x: unknown): x is TtftBand =>
+  typeof x === 'object' &&
+  x !== null &&
+  typeof (x as TtftBand).upper === 'number' &&
+  typeof (x as TtftBand).lower === 'number' &&
+  ['undefined', 'number'].includes(typeof (x as TtftBand).windowSec);
 
 export function readBerthAnnotations(f: Fields, path: Path): BerthAnnotations {
   const at = (key: string): Path => [...path, key];
@@ -149,7 +169,24 @@ export function readBerthAnnotations(f: Fields, path: Path): BerthAnnotations {
     if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string')) f.fail(at(key), 'expected a JSON list of names, e.g. ["a","b"]');
     return parsed;
   };
+  // Checked for shape here; the deployment schema checks the values and names the field.
+  const jsonOf = <T>(key: string, ok: (x: unknown) => x is T, expected: string): T | undefined => {
+    const v = f.str(at(key));
+    if (v === undefined) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(v);
+    } catch {
+      parsed = undefined;
+    }
+    if (!ok(parsed)) f.fail(at(key), `expected ${expected}`);
+    return parsed;
+  };
   const out: BerthAnnotations = {};
+  const loras = jsonOf(A.loras, (x): x is { name: string; path: string }[] => Array.isArray(x) && x.every(isLora), 'a JSON list of LoRA adapters, e.g. [{"name":"sql","path":"/adapters/sql"}]');
+  if (loras) out.loras = loras;
+  const ttft = jsonOf(A.ttft, isTtft, 'a JSON time-to-first-token band, e.g. {"upper":2,"lower":0.5}');
+  if (ttft) out.ttft = ttft;
   const servedNames = list(A.servedNames);
   if (servedNames) out.servedNames = servedNames;
   const fallback = list(A.fallback);
@@ -176,7 +213,13 @@ export function readBerthAnnotations(f: Fields, path: Path): BerthAnnotations {
 
 /** The annotations an export writes for `d`'s fields that `native` (what the format says itself) does not carry. */
 export function berthAnnotationsFor(
-  d: { servedName: string[]; fallback: string[]; scale: { idleTime: number; rpsValue: number; inFlightValue: number | null }; resource: { workers: number } },
+  d: {
+    servedName: string[];
+    fallback: string[];
+    scale: { idleTime: number; rpsValue: number; inFlightValue: number | null; ttft?: TtftBand };
+    resource: { workers: number };
+    loras: { name: string; path: string }[];
+  },
   native: { servedNames: string[]; idleTime?: boolean; rpsValue?: boolean; inFlightValue?: boolean },
   defaults: { idleTime: number; rpsValue: number; inFlightValue: number | null },
 ): Record<string, string> {
@@ -188,5 +231,7 @@ export function berthAnnotationsFor(
   if (!native.rpsValue && d.scale.rpsValue !== defaults.rpsValue) out[A.rpsValue] = String(d.scale.rpsValue);
   if (!native.inFlightValue && d.scale.inFlightValue !== defaults.inFlightValue) out[A.inFlightValue] = d.scale.inFlightValue === null ? 'none' : String(d.scale.inFlightValue);
   if (d.resource.workers !== 1) out[A.workers] = String(d.resource.workers);
+  if (d.loras.length) out[A.loras] = JSON.stringify(d.loras);
+  if (d.scale.ttft) out[A.ttft] = JSON.stringify(d.scale.ttft);
   return out;
 }

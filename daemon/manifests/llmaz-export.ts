@@ -2,7 +2,7 @@
 // served name requests use (as in the llmaz + Higress walkthrough); what llmaz
 // has no field for travels in `berth/*` annotations.
 import { DNS_LABEL, type Deployment } from '../contract/deployment.js';
-import { berthAnnotations, k8sEnv, k8sResources, keptString, metadata } from './export-common.js';
+import { berthAnnotations, hasEnv, k8sEnv, k8sResources, keptString, metadata } from './export-common.js';
 
 export function toLlmaz(d: Deployment): Record<string, unknown>[] {
   const served = d.servedName[0]!;
@@ -34,7 +34,7 @@ export function toLlmaz(d: Deployment): Record<string, unknown>[] {
           backendName: d.backend,
           version: `v${d.backendVersion}`,
           ...(d.backendArgs.length ? { args: d.backendArgs } : {}),
-          ...(Object.keys(d.env).length ? { envs: k8sEnv(d) } : {}),
+          ...(hasEnv(d) ? { envs: k8sEnv(d) } : {}),
           resources: k8sResources(d),
         },
         ...(elastic ? { elasticConfig: { minReplicas: scale.min, maxReplicas: scale.max } } : {}),

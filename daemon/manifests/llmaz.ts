@@ -132,9 +132,11 @@ function readPlayground(doc: ManifestDocument, models: Map<string, Model>): { in
       ...(berth.idleTime !== undefined ? { idleTime: berth.idleTime } : {}),
       ...(berth.rpsValue !== undefined ? { rpsValue: berth.rpsValue } : {}),
       ...(berth.inFlightValue !== undefined ? { inFlightValue: berth.inFlightValue } : {}),
+      ...(berth.ttft ? { ttft: berth.ttft } : {}),
     },
     env,
     fallback: berth.fallback ?? [],
+    ...(berth.loras ? { loras: berth.loras } : {}),
   };
   return { input, warnings, model, f };
 }

@@ -26,9 +26,10 @@ const everything = normalizeDeployment({
   backendVersion: '0.4.6.post2',
   backendArgs: ['--mem-fraction-static', '0.8', '--context-length', '4096'],
   resource: { workers: 2, gpu: { count: 2, gpuType: 'L40S' }, cpu: '8', mem: '32Gi' },
-  scale: { min: 0, max: 3, idleTime: 30, rpsValue: 5, inFlightValue: null },
+  scale: { min: 0, max: 3, idleTime: 30, rpsValue: 5, inFlightValue: null, ttft: { upper: 2, lower: 0.5, windowSec: 30 } },
   env: { HF_HUB_OFFLINE: '1' },
   fallback: ['backup'],
+  loras: [{ name: 'sql', path: '/adapters/sql' }],
 });
 
 const plain = normalizeDeployment({ name: 'plain', modelId: 'Qwen/Qwen2.5-0.5B-Instruct', backend: 'vllm', scale: { inFlightValue: 4 }, resource: { gpu: { count: 1, gpuType: 'nvidia.com/gpu-h100' } } });
@@ -114,4 +115,19 @@ describe('exported manifests', () => {
     assert.deepEqual(c.args.slice(0, 6), ['--model', '/Qwen-7B-Chat-Int8', '--served-model-name', 'qwen', '--port', '8080']);
     assert.deepEqual(c.readinessProbe, { tcpSocket: { port: 8080 } });
   });
+});
+
+describe('exported secrets', () => {
+  const secret = normalizeDeployment({ name: 'gated', modelId: 'meta-llama/Llama-3.1-8B-Instruct', backend: 'vllm', secretEnv: { HF_TOKEN: 'hf_never_exported' } });
+  for (const format of MANIFEST_FORMATS) {
+    it(`${format}: HF_TOKEN becomes a reference to the cluster's Secret, never the value`, () => {
+      const text = exportManifest(secret, format);
+      assert.ok(!text.includes('hf_never_exported'), text);
+      assert.match(text, /secretKeyRef:\s+name: gated-secrets\s+key: HF_TOKEN/);
+      const back = readManifest(text);
+      assert.equal(back.deployments[0]!.input.secretEnv, undefined);
+      const ignored = back.deployments[0]!.input.source?.ignored ?? [];
+      assert.ok(ignored.some((i) => i.field.endsWith('valueFrom') && i.reason.includes('HF_TOKEN')), JSON.stringify(ignored));
+    });
+  }
 });

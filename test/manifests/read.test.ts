@@ -50,6 +50,7 @@ describe('llmaz: the llmaz + Higress walkthrough, as published', () => {
       scale: { min: 1, max: 1, idleTime: 60, rpsValue: 100, inFlightValue: null },
       env: {},
       fallback: [],
+      loras: [],
     });
     assert.deepEqual({ platform: source!.platform, id: source!.id, kept: source!.kept }, { platform: 'llmaz', id: 'Playground/qwen2-1-5b', kept: { familyName: 'qwen2' } });
     assert.equal(gemma!.modelId, 'google/gemma-2-2b-it');
