@@ -4,7 +4,7 @@
 // races another deployment for them.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { LaunchPlan, ReplicaState, ReplicaStatus } from '../contract/api.js';
+import type { LaunchPlan, PullProgress, ReplicaState, ReplicaStatus } from '../contract/api.js';
 import type { Launcher, RunningProcess, ExitInfo } from '../launchers/types.js';
 import { stopGroup } from '../launchers/process-group.js';
 import { ReplicaLog } from '../logs/replica-log.js';
@@ -30,6 +30,8 @@ export interface ReplicaDeps {
   logDir: string | null;
   probe?: HttpProbe;
   onChange: (replica: Replica, from: ReplicaState, to: ReplicaState, reason: string | null) => void;
+  /** An image download for this replica advanced (container mode). */
+  onPull?: (replica: Replica, progress: PullProgress) => void;
 }
 
 type AttemptOutcome =
@@ -56,6 +58,10 @@ export class Replica {
   private running: Promise<void> = Promise.resolve();
   private startedAt: string | null = null;
   private readyAt: string | null = null;
+  /** The image download in progress, while `pulling`. */
+  private pull: PullProgress | null = null;
+  /** The last percentage step written to the log, so the log gets a line per 10%, not per tick. */
+  private pullLogged = -1;
   restarts = 0;
   /** Requests being served by this replica right now (the gateway's leases). */
   inFlight = 0;
@@ -94,6 +100,7 @@ export class Replica {
       readyAt: this.readyAt,
       restarts: this.restarts,
       inFlight: this.inFlight,
+      ...(this.cell.state === 'pulling' && this.pull ? { pull: this.pull } : {}),
     };
   }
 
@@ -127,21 +134,34 @@ export class Replica {
   }
 
   private async runAttempt(): Promise<void> {
-    this.cell.transition('pending', 'starting');
     const attempt = new AbortController();
     this.attempt = attempt;
-    const { argv, env } = this.plan;
+    const { argv, env, container } = this.plan;
+    const spec = { argv, env: { ...this.deps.baseEnv, ...env }, ...(container ? { container } : {}) };
+    // Before `starting`: an image download can take longer than any start timeout.
+    if (this.deps.launcher.prepare) {
+      try {
+        await this.deps.launcher.prepare(spec, { onPull: (p) => this.onPull(p) }, attempt.signal);
+      } catch (err) {
+        if (attempt.signal.aborted) return; // stop() took over
+        this.fail(err instanceof Error ? err.message : String(err));
+        return;
+      }
+      if (attempt.signal.aborted) return;
+    }
+    this.cell.transition(['pending', 'pulling'], 'starting');
     let proc: RunningProcess;
     try {
-      proc = await this.deps.launcher.start({ argv, env: { ...this.deps.baseEnv, ...env } });
+      proc = await this.deps.launcher.start(spec);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      this.fail(`cannot start ${argv[0]}: ${message}`);
+      this.fail(container ? message : `cannot start ${argv[0]}: ${message}`);
       return;
     }
     if (attempt.signal.aborted) {
       // stop() arrived while the launcher was spawning.
-      await stopGroup(proc, { graceMs: this.deps.timing.stopGraceMs });
+      await this.stopEngine(proc);
+      await this.afterExit(proc);
       return;
     }
     this.proc = proc;
@@ -168,7 +188,7 @@ export class Replica {
     }
     let exit: ExitInfo | null = null;
     if (outcome.kind === 'exited') exit = outcome.exit;
-    else exit = await stopGroup(proc, { graceMs: this.deps.timing.stopGraceMs });
+    else exit = await this.stopEngine(proc);
     unsubscribeData();
     await this.afterExit(proc);
     if (this.cell.state !== 'starting') return;
@@ -219,9 +239,37 @@ export class Replica {
     });
   }
 
-  /** After the leader exits: kill whatever of its group survived and forget the pid. */
+  private onPull(p: PullProgress): void {
+    if (this.cell.state === 'pending') this.cell.transition('pending', 'pulling', `pulling ${p.image}`);
+    this.pull = p;
+    const step = p.percent === null ? -1 : Math.floor(p.percent / 10) * 10;
+    if (this.pullLogged === -1 || step > this.pullLogged) {
+      this.pullLogged = Math.max(step, 0);
+      const size = p.totalBytes === null ? `${mib(p.completedBytes)}` : `${mib(p.completedBytes)} of ${mib(p.totalBytes)}`;
+      this.output.write(`berth: pulling ${p.image}: ${size}${p.percent === null ? '' : ` (${p.percent}%)`}\r\n`);
+    }
+    this.deps.onPull?.(this, p);
+  }
+
+  /** Stops the engine the way its launcher knows (a container through Docker), else its process group by signals. */
+  private stopEngine(proc: RunningProcess): Promise<ExitInfo> {
+    const graceMs = this.deps.timing.stopGraceMs;
+    return proc.stop ? proc.stop(graceMs) : stopGroup(proc, { graceMs });
+  }
+
+  /**
+   * After the leader exits: kill whatever of its group survived (or remove
+   * the container and wait for its GPUs) and forget the pid. Until this
+   * returns the replica keeps its GPUs, so none is handed on still busy.
+   */
   private async afterExit(proc: RunningProcess): Promise<void> {
-    proc.signal('SIGKILL');
+    if (proc.release) {
+      const problem = await proc.release();
+      if (problem) {
+        this.deps.log.warn({ problem }, 'GPUs not free after the engine stopped');
+        this.output.write(`berth: ${problem}\r\n`);
+      }
+    } else proc.signal('SIGKILL');
     if (this.proc === proc) this.proc = null;
     await this.deps.store.forgetProcess(this.id).catch(() => undefined);
   }
@@ -274,7 +322,7 @@ export class Replica {
     this.attempt?.abort();
     const proc = this.proc;
     if (proc) {
-      const exit = await stopGroup(proc, { graceMs: this.deps.timing.stopGraceMs });
+      const exit = await this.stopEngine(proc);
       this.deps.log.info({ exit }, 'engine stopped');
       await this.afterExit(proc);
     }
@@ -288,6 +336,10 @@ export class Replica {
     await this.stop();
     await this.output.close();
   }
+}
+
+function mib(bytes: number): string {
+  return bytes >= 1 << 30 ? `${(bytes / (1 << 30)).toFixed(1)} GiB` : `${Math.round(bytes / (1 << 20))} MiB`;
 }
 
 function urlHost(host: string): string {

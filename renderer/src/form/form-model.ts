@@ -24,7 +24,7 @@ export interface FormValues {
   backend: Backend;
   /** Empty means the engine's default version. */
   backendVersion: string;
-  mode: 'process' | 'container';
+  mode: 'process' | 'container' | 'auto';
   gpuCount: string;
   /** Empty means any GPU. */
   gpuType: string;
@@ -173,7 +173,7 @@ export function toInput(form: FormState): { input: DeploymentInput; errors: Fiel
 }
 
 /** The form for an existing deployment: to edit it, or to start a new one from it. */
-export const MODES: readonly FormValues['mode'][] = ['process', 'container'];
+export const MODES: readonly FormValues['mode'][] = ['process', 'container', 'auto'];
 
 /**
  * The desktop app's default mode (its settings, through the preload bridge)
