@@ -79,6 +79,8 @@ export function replicaPlan(opts: { deployment: Deployment; gpus: number[]; port
   });
   return {
     ...inside,
+    // Where the daemon reaches it: the published address, whatever the engine binds inside.
+    host: '127.0.0.1',
     mode: 'container',
     ...modeReason,
     container,
