@@ -126,7 +126,7 @@ export const deploymentInputSchema = z
     source: sourceSchema.optional(),
     /**
      * Container mode: the image to run instead of the catalogue's image for
-     * the backend and version (resources/engines/images.json). It must keep
+     * the backend and version (resources/containers/images.json). It must keep
      * the official image's entrypoint convention (see that catalogue).
      */
     image: z

@@ -1,4 +1,4 @@
-// The engines' official images (resources/engines/images.json): which image a
+// The engines' official images (resources/containers/images.json): which image a
 // container deployment runs and how that image starts its engine. Read once;
 // the container spec builder takes what it needs as plain values.
 import { readFileSync } from 'node:fs';
@@ -30,7 +30,7 @@ export type ImageEntry = z.infer<typeof entrySchema>;
 let loaded: ImageEntry[] | null = null;
 
 function entries(): ImageEntry[] {
-  loaded ??= catalogueSchema.parse(JSON.parse(readFileSync(join(PACKAGE_ROOT, 'resources/engines/images.json'), 'utf8'))).images;
+  loaded ??= catalogueSchema.parse(JSON.parse(readFileSync(join(PACKAGE_ROOT, 'resources/containers/images.json'), 'utf8'))).images;
   return loaded;
 }
 
@@ -45,7 +45,7 @@ export interface ImageChoice {
 /** The image for a backend and version, or the deployment's own `image`, with the backend's start convention. */
 export function imageFor(backend: Backend, version: string, override?: string): ImageChoice {
   const entry = entries().find((e) => e.backend === backend);
-  if (!entry) throw new Error(`resources/engines/images.json has no image for ${backend}`);
+  if (!entry) throw new Error(`resources/containers/images.json has no image for ${backend}`);
   if (override) {
     return { entry, image: override, warning: override === entry.image ? null : `image ${override} must start like ${entry.image} (${entry.runs === 'entrypoint' ? `its entrypoint runs ${entry.entrypoint?.join(' ')}` : 'no entrypoint: Berth passes the command'})` };
   }
