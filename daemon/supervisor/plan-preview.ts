@@ -77,8 +77,12 @@ export function replicaPlan(opts: { deployment: Deployment; gpus: number[]; port
     localModel,
     passedSecrets: PASSED_SECRETS.filter((s) => ctx.env[s] !== undefined && ctx.env[s] !== ''),
   });
+  // The container's GPUs are chosen by its device request, and CUDA numbers them from 0 inside.
+  const env = { ...inside.env };
+  if (!Object.hasOwn(d.env, 'CUDA_VISIBLE_DEVICES')) delete env.CUDA_VISIBLE_DEVICES;
   return {
     ...inside,
+    env,
     // Where the daemon reaches it: the published address, whatever the engine binds inside.
     host: '127.0.0.1',
     mode: 'container',

@@ -49,6 +49,8 @@ export type FieldErrors = Partial<Record<FieldKey, string>>;
 export interface Hidden {
   resource: Omit<NonNullable<DeploymentInput['resource']>, 'gpu'>;
   scale: { rpsValue?: number; inFlightValue?: number | null };
+  /** A container deployment's own image; dropped when the form switches to process mode, which runs none. */
+  image?: string;
 }
 
 export interface FormState {
@@ -168,6 +170,7 @@ export function toInput(form: FormState): { input: DeploymentInput; errors: Fiel
     },
     env,
     fallback: list(v.fallback),
+    ...(form.hidden.image && v.mode !== 'process' ? { image: form.hidden.image } : {}),
   };
   return { input, errors };
 }
@@ -209,7 +212,7 @@ export function formFromDeployment(d: Deployment, purpose: 'edit' | 'copy'): For
       env: Object.entries(d.env).map(([key, value]) => ({ key, value })),
       fallback: d.fallback.join(', '),
     },
-    hidden: { resource, scale: { rpsValue: d.scale.rpsValue, inFlightValue: d.scale.inFlightValue } },
+    hidden: { resource, scale: { rpsValue: d.scale.rpsValue, inFlightValue: d.scale.inFlightValue }, ...(d.image ? { image: d.image } : {}) },
   };
 }
 
