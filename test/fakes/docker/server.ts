@@ -250,7 +250,10 @@ export async function startFakeDocker(opts: FakeDockerOptions = {}): Promise<Fak
     const route = (m: string, re: RegExp) => (method === m ? re.exec(path) : null);
     let m: RegExpExecArray | null;
 
-    if (route('GET', /^\/_ping$/)) return void res.end('OK');
+    if (route('GET', /^\/_ping$/) || route('HEAD', /^\/_ping$/)) {
+      res.writeHead(200, { 'api-version': '1.47', 'content-type': 'text/plain' });
+      return void res.end(method === 'HEAD' ? undefined : 'OK');
+    }
     if (route('GET', /^\/version$/)) return json(res, 200, { Version: '27.3.1', ApiVersion: '1.47', Components: [{ Name: 'Engine', Version: '27.3.1' }] });
     if (route('GET', /^\/info$/)) {
       return json(res, 200, { Runtimes: opts.gpu === false ? { runc: {} } : { runc: {}, nvidia: { path: 'nvidia-container-runtime' } }, DiscoveredDevices: [] });
