@@ -8,9 +8,10 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { DeploymentStatus, LaunchPlan } from '../../daemon/contract/api.js';
+import type { GpuUsageReport } from '../../daemon/contract/live.js';
 import { isAlive } from '../../daemon/state/proc.js';
 import { creates, startContainerRig, type ContainerRig } from '../fakes/docker/harness.js';
-import { deploymentWhen } from '../helpers/daemon.js';
+import { deploymentWhen, waitFor } from '../helpers/daemon.js';
 
 const TOKEN = 'hf_test_secret_do_not_show_4242';
 
@@ -68,6 +69,15 @@ describe('container mode', () => {
     const state = (await (await fetch(`http://127.0.0.1:${replica.port}/fake/state`)).json()) as { argv: string[]; pid: number };
     assert.ok(!state.argv.join(' ').includes(TOKEN));
     assert.equal(replica.pid, state.pid, 'the replica shows the container\'s engine pid, as GPU accounting needs');
+
+    // GPU accounting as for a process: nvidia-smi's process on the replica's GPU is the replica's.
+    const usage = await waitFor(async () => {
+      const u = (await d.api<GpuUsageReport>('GET', '/api/v1/gpus/usage')).body;
+      return u.shares.some((s) => s.replica === replica.id && s.usedMiB !== null) ? u : null;
+    }, 'the container\'s GPU memory attributed to its replica');
+    const share = usage.shares.find((s) => s.replica === replica.id)!;
+    assert.equal(share.gpuIndex, replica.gpus[0]);
+    assert.deepEqual(share.pids, [replica.pid]);
 
     const logs = await d.api<{ lines: string[] }>('GET', '/api/v1/deployments/cq/logs?tail=500', undefined, { accept: 'application/json' });
     assert.ok(logs.body.lines.length > 0, 'the container\'s output reaches the log');
