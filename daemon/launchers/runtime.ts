@@ -11,8 +11,6 @@ import type { Launcher, ModeResolver } from './types.js';
 
 type RuntimeSettings = Pick<Settings, 'docker' | 'home' | 'vllmPython' | 'sglangPython' | 'nvidiaSmi'>;
 
-export { createModes, dockerApiFor };
-
 export function createRuntime(settings: RuntimeSettings, env: Record<string, string>): { launcher: Launcher; modes: ModeResolver } {
   const api = dockerApiFor(settings, env);
   const container = createContainerLauncher({

@@ -62,6 +62,8 @@ export class Replica {
   private pull: PullProgress | null = null;
   /** The last percentage step written to the log, so the log gets a line per 10%, not per tick. */
   private pullLogged = -1;
+  /** Why the GPUs may still be busy after the last engine exit (its launcher's bounded wait ran out). */
+  private releaseProblem: string | null = null;
   restarts = 0;
   /** Requests being served by this replica right now (the gateway's leases). */
   inFlight = 0;
@@ -265,6 +267,7 @@ export class Replica {
   private async afterExit(proc: RunningProcess): Promise<void> {
     if (proc.release) {
       const problem = await proc.release();
+      this.releaseProblem = problem;
       if (problem) {
         this.deps.log.warn({ problem }, 'GPUs not free after the engine stopped');
         this.output.write(`berth: ${problem}\r\n`);
@@ -329,7 +332,8 @@ export class Replica {
     // The attempt also handles the exit (and may still be killing a process it
     // was spawning when the stop came): `stopped` means all of that is done.
     await this.running;
-    this.cell.transition('stopping', 'stopped');
+    // Stopped all the same (the engine is gone), saying why its GPUs may not be free yet.
+    this.cell.transition('stopping', 'stopped', this.releaseProblem);
   }
 
   async dispose(): Promise<void> {
