@@ -10,7 +10,7 @@ import { cachedInventory } from './gpu/cache.js';
 import { readGpuInventory } from './gpu/inventory.js';
 import { assertSafeBind } from './http/security.js';
 import { installWire } from './http/wire/server.js';
-import { createPtyLauncher } from './launchers/pty.js';
+import { createRuntime } from './launchers/runtime.js';
 import { createLogger } from './logs/logger.js';
 import { isPortFree } from './net/port-probe.js';
 import { createLiveFeed } from './api/live-feed.js';
@@ -47,15 +47,18 @@ export async function startDaemon(settings: Settings, opts: { log?: Logger; env?
     replicaStates: () =>
       supervisor.list().flatMap((d) => d.replicas.map((r) => ({ deployment: d.name, state: r.state, count: 1 }))),
   });
+  const baseEnv = engineBaseEnv(opts.env ?? process.env);
+  const { launcher, modes } = createRuntime(settings, baseEnv);
   const supervisor: Supervisor = new Supervisor({
     settings,
     store,
-    launcher: createPtyLauncher(),
+    launcher,
+    modes,
     events,
     log,
     inventory,
     isPortFree: (port) => isPortFree('127.0.0.1', port),
-    baseEnv: engineBaseEnv(opts.env ?? process.env),
+    baseEnv,
     observer: {
       coldStart: (deployment, seconds) => metrics.observeColdStart(deployment, seconds),
       swap: (deployment, _evicted, seconds) => metrics.observeSwap(deployment, seconds),

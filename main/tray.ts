@@ -53,7 +53,7 @@ export function deploymentWord(d: DeploymentStatus): string {
     return ready > 1 ? `serving, ${ready} replicas` : 'serving';
   }
   if (d.sleeping) return 'sleeping, starts on the next request';
-  if (d.state === 'pending' || d.state === 'starting') return 'starting';
+  if (d.state === 'pending' || d.state === 'pulling' || d.state === 'starting') return 'starting';
   return d.state;
 }
 
@@ -63,7 +63,7 @@ function activity(d: DeploymentStatus): Activity {
   if (d.desired !== 'running') return 'idle';
   if (d.state === 'failed') return 'failed';
   if (d.state === 'ready') return 'serving';
-  if (!d.sleeping && (d.state === 'pending' || d.state === 'starting')) return 'starting';
+  if (!d.sleeping && (d.state === 'pending' || d.state === 'pulling' || d.state === 'starting')) return 'starting';
   return 'idle';
 }
 

@@ -7,24 +7,17 @@ import { loraProblem } from '../engines/lora.js';
 import { validateBackendArgs } from '../engines/plan.js';
 import { badRequest, fromZod } from '../http/errors.js';
 
-/**
- * Container mode is in the contract (the platforms' APIs and the UI speak it)
- * but no launcher runs containers yet (issue 17). Until one does, it is
- * refused here, by name, rather than accepted and run as a host process.
- */
-export const CONTAINER_MODE_UNAVAILABLE =
-  'mode: container mode is not available yet: Berth runs engines as host processes (mode "process"); run the engine from a virtualenv and point BERTH_VLLM_PYTHON or BERTH_SGLANG_PYTHON at its python';
-
 export function normalizeDeployment(input: unknown): Deployment {
   const parsed = deploymentInputSchema.safeParse(input);
   if (!parsed.success) throw fromZod(parsed.error);
   const d = parsed.data;
-  if (d.mode === 'container') throw badRequest(CONTAINER_MODE_UNAVAILABLE, 'mode');
   for (const [name, value] of Object.entries(d.secretEnv ?? {})) {
     // One value per name: which of the two the engine got would be a guess.
     if (name in d.env) throw badRequest(`secretEnv.${name}: also set in env; give it in one of them`, `secretEnv.${name}`);
     if (value === REDACTED) throw badRequest(`secretEnv.${name}: "${REDACTED}" is what answers show in place of a secret; send its value`, `secretEnv.${name}`);
   }
+  // An image only means something to a container; accepted and ignored it would mislead.
+  if (d.image !== undefined && d.mode === 'process') throw badRequest('image: only container or auto mode runs an image; set mode to "container"', 'image');
   const deployment: Deployment = {
     ...d,
     servedName: d.servedName ?? [d.name],

@@ -30,7 +30,18 @@ export const settingsSchema = z
     nvidiaSmi: z.string().min(1).default('nvidia-smi'),
     vllmPython: z.string().min(1).default('python3'),
     sglangPython: z.string().min(1).default('python3'),
-    docker: z.string().min(1).default('docker'),
+    /**
+     * Docker's Engine API socket for container mode: `unix:///path` or an
+     * absolute path; `docker` means where the docker CLI looks (DOCKER_HOST,
+     * else /var/run/docker.sock).
+     */
+    docker: z
+      .string()
+      .min(1)
+      .refine((v) => v === 'docker' || v.startsWith('unix:///') || v.startsWith('/'), {
+        message: 'expected the Engine API socket as unix:///path or an absolute path, or "docker" for where the docker CLI looks',
+      })
+      .default('docker'),
     /** SGLang's documented default port; engines take the next free one from here. */
     enginePortBase: port.default(30000),
     /** How long an engine may take to become ready (model download and load included). */

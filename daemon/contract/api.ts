@@ -79,10 +79,64 @@ export interface LaunchPlan {
   gpus: number[];
   readiness: Readiness;
   warnings: string[];
+  /** How the replica runs; absent in plans from before container mode (then `process`). */
+  mode?: 'process' | 'container';
+  /** Why `mode: auto` chose what it chose; absent otherwise. */
+  modeReason?: string;
+  /** Container mode: what Berth asks Docker's Engine API for. `argv` then is what runs inside. */
+  container?: ContainerPlan;
+}
+
+/**
+ * The body of the Engine API's POST /containers/create that Berth sends, minus
+ * the values of the secrets (`secretEnv` names them; the daemon adds their
+ * values from its own environment when it creates the container).
+ */
+export interface ContainerCreateBody {
+  Image: string;
+  /** Replaces the image's entrypoint; null keeps it (vLLM's image runs its api_server). */
+  Entrypoint: string[] | null;
+  Cmd: string[];
+  Env: string[];
+  /** A terminal, as process mode gives the engine: line-buffered, coloured, one ordered stream. */
+  Tty: boolean;
+  Labels: Record<string, string>;
+  ExposedPorts: Record<string, Record<string, never>>;
+  HostConfig: {
+    /** `host:container[:ro]` */
+    Binds: string[];
+    PortBindings: Record<string, { HostIp: string; HostPort: string }[]>;
+    IpcMode: string;
+    Init: boolean;
+    RestartPolicy: { Name: 'no' };
+    DeviceRequests: { Driver: string; DeviceIDs: string[]; Capabilities: string[][] }[];
+  };
+}
+
+export interface ContainerPlan {
+  image: string;
+  /** The container's name: berth-<deployment>-<replica> plus a hash of the state dir. */
+  name: string;
+  create: ContainerCreateBody;
+  /** Variables passed from the daemon's environment by name (HF_TOKEN...): never shown with a value. */
+  secretEnv: string[];
+  /** The same container as a `docker run` command line, secrets by name only. */
+  dockerRun: string[];
+}
+
+/** An image pull in progress, summed over its layers. */
+export interface PullProgress {
+  image: string;
+  /** Bytes downloaded so far, over the layers whose size is known. */
+  completedBytes: number;
+  /** Total size of the layers known so far; null until the first layer reports one. */
+  totalBytes: number | null;
+  /** 0-100, null while the total is unknown. */
+  percent: number | null;
 }
 
 // ---------- deployments ----------
-export const REPLICA_STATES = ['pending', 'starting', 'ready', 'stopping', 'stopped', 'failed'] as const;
+export const REPLICA_STATES = ['pending', 'starting', 'ready', 'stopping', 'stopped', 'failed', 'pulling'] as const;
 export type ReplicaState = (typeof REPLICA_STATES)[number];
 
 export type DesiredState = 'running' | 'stopped';
@@ -100,6 +154,8 @@ export interface ReplicaStatus {
   restarts: number;
   /** Requests the gateway is serving on this replica now. */
   inFlight: number;
+  /** While `pulling`: how far the image download is. Absent otherwise. */
+  pull?: PullProgress;
 }
 
 export interface DeploymentStatus {
@@ -146,7 +202,14 @@ export type BerthEvent =
       from: ReplicaState;
       state: ReplicaState;
       reason: string | null;
-    };
+    }
+  | ({
+      /** A container replica's image download advanced (at most a few times a second). */
+      type: 'replica.pull';
+      ts: string;
+      name: string;
+      replica: string;
+    } & PullProgress);
 
 // ---------- log stream (SSE /api/v1/deployments/:name/logs?follow=1) ----------
 /**

@@ -10,9 +10,23 @@ export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 // at most 96 characters, no `--` or `..`. Anything else must be a local path.
 const HF_REPO_ID = /^(?!.*(--|\.\.))[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
 const LOCAL_PATH = /^(\/|\.\/|\.\.\/|~\/)/;
+// A Docker image reference: [registry[:port]/]path[:tag][@sha256:digest], as
+// the distribution reference grammar allows (lower-case path components).
+const IMAGE_PATH = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_REF = new RegExp(
+  `^(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?${IMAGE_PATH}(?:/${IMAGE_PATH})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`,
+);
 
 export const BACKENDS = ['vllm', 'sglang'] as const;
 export type Backend = (typeof BACKENDS)[number];
+
+/**
+ * How a replica runs: `process` from the engine's Python on the host,
+ * `container` in the engine's official image, `auto` a container when the
+ * engine's Python lacks the engine and Docker can reach the GPUs, else a process.
+ */
+export const DEPLOYMENT_MODES = ['process', 'container', 'auto'] as const;
+export type DeploymentMode = (typeof DEPLOYMENT_MODES)[number];
 
 export const DEFAULT_SCALE = { max: 5, min: 1, idleTime: 60, rpsValue: 100, inFlightValue: null } as const;
 
@@ -143,7 +157,7 @@ export const deploymentInputSchema = z
     backend: z.enum(BACKENDS),
     backendVersion: z.string().regex(/^\d+(\.\d+)*([.-]?(post|rc|dev)\d*)*$/, 'expected a version like 0.9.0.1').optional(),
     backendArgs: z.array(z.string()).default([]),
-    mode: z.enum(['process', 'container']).default('process'),
+    mode: z.enum(DEPLOYMENT_MODES).default('process'),
     resource: resourceSchema.default({ workers: 1, gpu: { count: 1 } }),
     scale: scaleSchema.default({ ...DEFAULT_SCALE }),
     env: z.record(envName, z.string()).default({}),
@@ -159,6 +173,16 @@ export const deploymentInputSchema = z
      * each value reads REDACTED.
      */
     secretEnv: z.record(envName, z.string()).optional(),
+    /**
+     * Container mode: the image to run instead of the catalogue's image for
+     * the backend and version (resources/containers/images.json). It must keep
+     * the official image's entrypoint convention (see that catalogue).
+     */
+    image: z
+      .string()
+      .max(512)
+      .regex(IMAGE_REF, 'expected an image reference like vllm/vllm-openai:v0.9.0.1 (registry/name:tag or @sha256:digest)')
+      .optional(),
   })
   .strict();
 

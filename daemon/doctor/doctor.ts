@@ -6,7 +6,11 @@ import type { DoctorCheck, DoctorReport, GpuInventory } from '../contract/api.js
 import type { Settings } from '../config/settings.js';
 import { defaultBackendVersion } from '../engines/catalogue.js';
 import { gpuFailureKind } from '../gpu/failure.js';
-import { dockerFix, engineFix, gpuFix, type EngineName, type EngineOutcome } from './fixes.js';
+import { createDockerApi, DockerApiError, dockerEndpoint } from '../launchers/docker/engine-api.js';
+import { catalogueImages } from '../launchers/docker/images.js';
+import { probeDocker } from '../launchers/docker/probe.js';
+import { imagePresent } from '../launchers/docker/pull.js';
+import { dockerFix, dockerGpuFix, dockerUnreachableFix, engineFix, gpuFix, imageFix, type EngineName, type EngineOutcome } from './fixes.js';
 
 // Importing the engine (not just reading its metadata) is what proves the venv
 // works; vLLM's import pulls torch and can take tens of seconds on a cold cache.
@@ -44,11 +48,34 @@ async function engineCheck(name: EngineName, settings: Settings): Promise<Doctor
   return { name, ok: outcome === 'ok', detail, fix };
 }
 
-async function dockerCheck(docker: string): Promise<DoctorCheck> {
-  const execa = await loadExeca();
-  const r = await execa(docker, ['--version'], { reject: false, timeout: 10_000, stdin: 'ignore' });
-  if (r.exitCode === 0) return { name: 'docker', ok: true, detail: r.stdout.trim(), fix: null };
-  return { name: 'docker', ok: false, detail: `${docker} not available (container mode needs it)`, fix: dockerFix(docker) };
+/**
+ * Container mode's checks: Docker found (its socket) and reachable, able to
+ * give containers GPUs, and each catalogued image present. Only `docker`
+ * when Docker cannot be reached: the rest would repeat its failure.
+ */
+async function dockerChecks(setting: string, env: NodeJS.ProcessEnv): Promise<DoctorCheck[]> {
+  const at = dockerEndpoint(setting, env);
+  if (!at.ok) return [{ name: 'docker', ok: false, detail: at.reason, fix: dockerFix(setting) }];
+  const api = createDockerApi(at.socketPath);
+  const facts = await probeDocker(api);
+  if (!facts.reachable) {
+    const code = await api.json('GET', '/_ping', undefined, { timeoutMs: 2_000 }).then(
+      () => null,
+      (err: unknown) => (err instanceof DockerApiError ? err.code : null),
+    );
+    // No socket at all is "not installed"; a socket that refuses is a stopped or forbidden daemon.
+    const fix = code === 'ENOENT' || code === null ? dockerFix(at.socketPath) : dockerUnreachableFix(code);
+    return [{ name: 'docker', ok: false, detail: `${facts.error ?? 'unreachable'} (container mode needs it; socket from ${at.from})`, fix }];
+  }
+  const checks: DoctorCheck[] = [
+    { name: 'docker', ok: true, detail: `${facts.version} at ${at.socketPath}`, fix: null },
+    { name: 'docker-gpu', ok: facts.gpu.ok, detail: facts.gpu.detail, fix: facts.gpu.ok ? null : dockerGpuFix() },
+  ];
+  for (const image of catalogueImages()) {
+    const present = await imagePresent(api, image).catch(() => false);
+    checks.push({ name: `docker-image ${image}`, ok: present, detail: present ? 'present' : 'not pulled yet', fix: present ? null : imageFix(image) });
+  }
+  return checks;
 }
 
 function gpuCheck(inv: GpuInventory, nvidiaSmi: string): DoctorCheck[] {
@@ -75,9 +102,9 @@ export async function runDoctor(settings: Settings, inventory: () => Promise<Gpu
     inventory(),
     engineCheck('vllm', settings),
     engineCheck('sglang', settings),
-    dockerCheck(settings.docker),
+    dockerChecks(settings.docker, process.env),
   ]);
-  const checks = [...gpuCheck(inv, settings.nvidiaSmi), vllm, sglang, docker];
+  const checks = [...gpuCheck(inv, settings.nvidiaSmi), vllm, sglang, ...docker];
   // One working engine is enough to serve; docker is optional until container mode.
   const ok = checks.find((c) => c.name === 'gpus')!.ok && (vllm.ok || sglang.ok);
   return { ok, checks };

@@ -182,9 +182,34 @@ export function gpuFix(kind: GpuFailureKind): DoctorFix | null {
 }
 
 /** Docker matters only to deployments in container mode, and what to install differs by distribution. */
-export function dockerFix(docker: string): DoctorFix {
+export function dockerFix(socket: string): DoctorFix {
   return {
     command: null,
-    note: `Only container mode needs it: install Docker Engine and the NVIDIA Container Toolkit, then run \`sudo nvidia-ctk runtime configure --runtime=docker\` and restart Docker. If docker is installed elsewhere than ${docker}, set its path in Settings (docker, or BERTH_DOCKER).`,
+    note: `Only container mode needs it: install Docker Engine and the NVIDIA Container Toolkit, then run \`sudo nvidia-ctk runtime configure --runtime=docker\` and restart Docker. If Docker listens elsewhere than ${socket} (rootless Docker, Podman), set its socket in Settings (docker, or BERTH_DOCKER), e.g. unix://$XDG_RUNTIME_DIR/docker.sock.`,
   };
+}
+
+/** Docker answers but cannot reach the daemon's socket: permissions, or a stopped service. */
+export function dockerUnreachableFix(code: string | null): DoctorFix {
+  if (code === 'EACCES') {
+    return { command: 'sudo usermod -aG docker "$USER"', note: "Lets the daemon's user talk to Docker; log out and back in (or restart the daemon under the new group) for it to apply." };
+  }
+  return { command: 'sudo systemctl start docker', note: 'Starts the Docker service; `sudo systemctl enable docker` keeps it on after a reboot.' };
+}
+
+/**
+ * Docker without GPU support: `--gpus` fails with `could not select device
+ * driver "" with capabilities: [[gpu]]`. The toolkit's own configure command
+ * registers the nvidia runtime (NVIDIA Container Toolkit install guide).
+ */
+export function dockerGpuFix(): DoctorFix {
+  return {
+    command: 'sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker',
+    note: 'Registers the NVIDIA runtime with Docker, which is what `could not select device driver "" with capabilities: [[gpu]]` asks for; install the NVIDIA Container Toolkit first if nvidia-ctk is missing.',
+  };
+}
+
+/** A catalogued image not yet on this machine: Berth pulls it on first start, or pull it now. */
+export function imageFix(image: string): DoctorFix {
+  return { command: `docker pull ${shellWord(image)}`, note: 'Optional: a container deployment pulls it on its first start (several GB); pulling now makes that start quick.' };
 }

@@ -1,6 +1,8 @@
 // How a replica's engine runs, seen from the supervisor. One interface for
-// every way of running an engine (a pty process today, a container later), so
-// the supervisor never knows which it drives.
+// every way of running an engine (a pty process, a container), so the
+// supervisor never knows which it drives.
+import type { ContainerPlan, PullProgress } from '../contract/api.js';
+import type { Deployment } from '../contract/deployment.js';
 export { LaunchError, type LaunchErrorCode } from './launch-error.js';
 
 export interface LaunchSpec {
@@ -17,6 +19,12 @@ export interface LaunchSpec {
   /** Terminal size. Engines wrap argparse usage and size tqdm bars to it. Default 200x50. */
   cols?: number;
   rows?: number;
+  /**
+   * Run this container instead (the plan's container mode): `argv` is then
+   * what runs inside, and `env` only supplies the values of the plan's
+   * `secretEnv` (the container's own environment is in its create body).
+   */
+  container?: ContainerPlan;
 }
 
 export interface ExitInfo {
@@ -50,6 +58,23 @@ export interface RunningProcess {
    * whose pid has been recycled is not hit.
    */
   signal(sig: NodeJS.Signals): void;
+  /**
+   * How this runner stops its engine, where that is not signals to a process
+   * group (launchers/process-group.ts stopGroup, the default): a container is
+   * stopped by its engine with the grace period. Resolves with the exit.
+   */
+  stop?(graceMs: number): Promise<ExitInfo>;
+  /**
+   * After the exit: removes what is left (a container) and waits, bounded,
+   * until the GPUs show none of its processes. Resolves with why the GPUs
+   * may still be busy, or null. Without it the group is SIGKILLed.
+   */
+  release?(): Promise<string | null>;
+}
+
+export interface PrepareHooks {
+  /** An image download advanced. The first call means a download is needed. */
+  onPull(progress: PullProgress): void;
 }
 
 export interface Launcher {
@@ -59,4 +84,27 @@ export interface Launcher {
    * missing cwd); anything that fails after exec shows up in `exited`.
    */
   start(spec: LaunchSpec): Promise<RunningProcess>;
+  /**
+   * What must happen before start() and may take minutes (a container's
+   * image pull); outside the start timeout. Rejects with a LaunchError
+   * saying why in plain words; with `signal`'s reason when aborted.
+   */
+  prepare?(spec: LaunchSpec, hooks: PrepareHooks, signal: AbortSignal): Promise<void>;
+  /**
+   * Removes what a previous daemon with this state dir left running (its
+   * containers). Called once at daemon start, before anything launches.
+   * Resolves with how many it removed; never rejects.
+   */
+  reapLeftovers?(): Promise<number>;
+}
+
+/** What `mode` a deployment runs in, `auto` decided. */
+export interface ModeChoice {
+  mode: 'process' | 'container';
+  /** Why `auto` chose it; null for an explicit mode. */
+  reason: string | null;
+}
+
+export interface ModeResolver {
+  resolve(d: Pick<Deployment, 'mode' | 'backend' | 'resource'>): Promise<ModeChoice>;
 }

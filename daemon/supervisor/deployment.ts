@@ -90,7 +90,7 @@ export class DeploymentRuntime {
 
   /** Replicas that hold (or are about to hold) GPUs. */
   active(): Replica[] {
-    return this.replicas.filter((r) => r.state === 'pending' || r.state === 'starting' || r.state === 'ready');
+    return this.replicas.filter((r) => r.state === 'pending' || r.state === 'pulling' || r.state === 'starting' || r.state === 'ready');
   }
 
   ready(exclude: ReadonlySet<string> = new Set()): Replica[] {

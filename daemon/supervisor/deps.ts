@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { BerthEvent, GpuInventory } from '../contract/api.js';
 import type { Settings } from '../config/settings.js';
 import type { EventBus } from '../events/bus.js';
-import type { Launcher } from '../launchers/types.js';
+import type { Launcher, ModeResolver } from '../launchers/types.js';
 import type { PortProbe } from '../scheduler/ports.js';
 import type { StateStore } from '../state/store.js';
 import type { HttpProbe } from './readiness.js';
@@ -20,6 +20,8 @@ export interface SupervisorDeps {
   settings: Settings;
   store: StateStore;
   launcher: Launcher;
+  /** Decides `mode: auto` (process or container) for each launch. */
+  modes: ModeResolver;
   events: EventBus;
   log: Logger;
   inventory: () => Promise<GpuInventory>;

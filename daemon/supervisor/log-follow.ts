@@ -29,9 +29,9 @@ export interface LogFollowOptions {
 }
 
 /** States in which a replica's log may still grow. `stopping` prints its shutdown; pending waits out a crash backoff. */
-const MAY_PRINT: readonly ReplicaState[] = ['pending', 'starting', 'ready', 'stopping'];
+const MAY_PRINT: readonly ReplicaState[] = ['pending', 'pulling', 'starting', 'ready', 'stopping'];
 /** States a replica worth moving to is in: running, or about to. */
-const COMING_UP: readonly ReplicaState[] = ['pending', 'starting', 'ready'];
+const COMING_UP: readonly ReplicaState[] = ['pending', 'pulling', 'starting', 'ready'];
 
 interface Shown {
   state: ReplicaState;

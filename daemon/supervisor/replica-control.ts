@@ -8,11 +8,10 @@
 import { join } from 'node:path';
 import type { LaunchPlan } from '../contract/api.js';
 import { gpusPerReplica } from '../contract/deployment.js';
-import { buildPlan } from '../engines/plan.js';
 import { conflict, HttpError } from '../http/errors.js';
 import type { DeploymentRuntime } from './deployment.js';
 import type { Publish, SupervisorDeps } from './deps.js';
-import { interpreterFor } from './plan-preview.js';
+import { planContext, replicaPlan, type PlanContext } from './plan-preview.js';
 import { Replica } from './replica.js';
 import { ResourceLedger } from './resources.js';
 
@@ -25,6 +24,7 @@ export const removedWhileStarting = (name: string) =>
 export class ReplicaControl {
   readonly ledger: ResourceLedger;
   private readonly logRoot: string;
+  private readonly ctx: PlanContext;
   /** Set by close(): nothing may launch after it, not even a launch already in flight. */
   private closed = false;
 
@@ -36,6 +36,7 @@ export class ReplicaControl {
   ) {
     this.ledger = new ResourceLedger(deps.settings.enginePortBase, deps.isPortFree);
     this.logRoot = join(deps.settings.home, 'logs');
+    this.ctx = planContext(deps.settings, deps.baseEnv);
   }
 
   close(): void {
@@ -59,6 +60,8 @@ export class ReplicaControl {
     if (target - c.active().length <= 0) return;
     const count = gpusPerReplica(spec);
     const inventory = count > 0 ? await this.deps.inventory() : null;
+    // Once per launch: `auto` probes the engine's Python and Docker (cached a minute).
+    const choice = await this.deps.modes.resolve(spec);
     this.assertMayLaunch(c);
     // Counted after the await: a replica may have failed meanwhile.
     const missing = target - c.active().length;
@@ -75,7 +78,7 @@ export class ReplicaControl {
         );
         let plan: LaunchPlan;
         try {
-          plan = buildPlan({ deployment: spec, gpus: res.gpus, port: res.port, interpreter: interpreterFor(spec, this.deps.settings) });
+          plan = replicaPlan({ deployment: spec, gpus: res.gpus, port: res.port, replica: id, choice, ctx: this.ctx });
         } catch (err) {
           this.ledger.release(id);
           throw err;
@@ -136,6 +139,7 @@ export class ReplicaControl {
         this.publish({ type: 'replica.state', name: c.name, replica: replica.id, from, state: to, reason });
         c.notify();
       },
+      onPull: (replica, progress) => this.publish({ type: 'replica.pull', name: c.name, replica: replica.id, ...progress }),
     });
   }
 }

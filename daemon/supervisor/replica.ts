@@ -4,7 +4,7 @@
 // races another deployment for them.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { LaunchPlan, ReplicaState, ReplicaStatus } from '../contract/api.js';
+import type { LaunchPlan, PullProgress, ReplicaState, ReplicaStatus } from '../contract/api.js';
 import type { Launcher, RunningProcess, ExitInfo } from '../launchers/types.js';
 import { stopGroup } from '../launchers/process-group.js';
 import { ReplicaLog } from '../logs/replica-log.js';
@@ -39,6 +39,8 @@ export interface ReplicaDeps {
    * aborts when the replica is stopped meanwhile.
    */
   beforeReady?: (replica: Replica, signal: AbortSignal) => Promise<void>;
+  /** An image download for this replica advanced (container mode). */
+  onPull?: (replica: Replica, progress: PullProgress) => void;
 }
 
 type AttemptOutcome =
@@ -65,6 +67,12 @@ export class Replica {
   private running: Promise<void> = Promise.resolve();
   private startedAt: string | null = null;
   private readyAt: string | null = null;
+  /** The image download in progress, while `pulling`. */
+  private pull: PullProgress | null = null;
+  /** The last percentage step written to the log, so the log gets a line per 10%, not per tick. */
+  private pullLogged = -1;
+  /** Why the GPUs may still be busy after the last engine exit (its launcher's bounded wait ran out). */
+  private releaseProblem: string | null = null;
   restarts = 0;
   /** Requests being served by this replica right now (the gateway's leases). */
   inFlight = 0;
@@ -103,6 +111,7 @@ export class Replica {
       readyAt: this.readyAt,
       restarts: this.restarts,
       inFlight: this.inFlight,
+      ...(this.cell.state === 'pulling' && this.pull ? { pull: this.pull } : {}),
     };
   }
 
@@ -136,21 +145,34 @@ export class Replica {
   }
 
   private async runAttempt(): Promise<void> {
-    this.cell.transition('pending', 'starting');
     const attempt = new AbortController();
     this.attempt = attempt;
-    const { argv, env } = this.plan;
+    const { argv, env, container } = this.plan;
+    const spec = { argv, env: { ...this.deps.baseEnv, ...env, ...this.deps.secretEnv }, ...(container ? { container } : {}) };
+    // Before `starting`: an image download can take longer than any start timeout.
+    if (this.deps.launcher.prepare) {
+      try {
+        await this.deps.launcher.prepare(spec, { onPull: (p) => this.onPull(p) }, attempt.signal);
+      } catch (err) {
+        if (attempt.signal.aborted) return; // stop() took over
+        this.fail(err instanceof Error ? err.message : String(err));
+        return;
+      }
+      if (attempt.signal.aborted) return;
+    }
+    this.cell.transition(['pending', 'pulling'], 'starting');
     let proc: RunningProcess;
     try {
-      proc = await this.deps.launcher.start({ argv, env: { ...this.deps.baseEnv, ...env, ...this.deps.secretEnv } });
+      proc = await this.deps.launcher.start(spec);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      this.fail(`cannot start ${argv[0]}: ${message}`);
+      this.fail(container ? message : `cannot start ${argv[0]}: ${message}`);
       return;
     }
     if (attempt.signal.aborted) {
       // stop() arrived while the launcher was spawning.
-      await stopGroup(proc, { graceMs: this.deps.timing.stopGraceMs });
+      await this.stopEngine(proc);
+      await this.afterExit(proc);
       return;
     }
     this.proc = proc;
@@ -181,7 +203,7 @@ export class Replica {
     }
     let exit: ExitInfo | null = null;
     if (outcome.kind === 'exited') exit = outcome.exit;
-    else exit = await stopGroup(proc, { graceMs: this.deps.timing.stopGraceMs });
+    else exit = await this.stopEngine(proc);
     unsubscribeData();
     await this.afterExit(proc);
     if (this.cell.state !== 'starting') return;
@@ -232,9 +254,38 @@ export class Replica {
     });
   }
 
-  /** After the leader exits: kill whatever of its group survived and forget the pid. */
+  private onPull(p: PullProgress): void {
+    if (this.cell.state === 'pending') this.cell.transition('pending', 'pulling', `pulling ${p.image}`);
+    this.pull = p;
+    const step = p.percent === null ? -1 : Math.floor(p.percent / 10) * 10;
+    if (this.pullLogged === -1 || step > this.pullLogged) {
+      this.pullLogged = Math.max(step, 0);
+      const size = p.totalBytes === null ? `${mib(p.completedBytes)}` : `${mib(p.completedBytes)} of ${mib(p.totalBytes)}`;
+      this.output.write(`berth: pulling ${p.image}: ${size}${p.percent === null ? '' : ` (${p.percent}%)`}\r\n`);
+    }
+    this.deps.onPull?.(this, p);
+  }
+
+  /** Stops the engine the way its launcher knows (a container through Docker), else its process group by signals. */
+  private stopEngine(proc: RunningProcess): Promise<ExitInfo> {
+    const graceMs = this.deps.timing.stopGraceMs;
+    return proc.stop ? proc.stop(graceMs) : stopGroup(proc, { graceMs });
+  }
+
+  /**
+   * After the leader exits: kill whatever of its group survived (or remove
+   * the container and wait for its GPUs) and forget the pid. Until this
+   * returns the replica keeps its GPUs, so none is handed on still busy.
+   */
   private async afterExit(proc: RunningProcess): Promise<void> {
-    proc.signal('SIGKILL');
+    if (proc.release) {
+      const problem = await proc.release();
+      this.releaseProblem = problem;
+      if (problem) {
+        this.deps.log.warn({ problem }, 'GPUs not free after the engine stopped');
+        this.output.write(`berth: ${problem}\r\n`);
+      }
+    } else proc.signal('SIGKILL');
     if (this.proc === proc) this.proc = null;
     await this.deps.store.forgetProcess(this.id).catch(() => undefined);
   }
@@ -287,20 +338,25 @@ export class Replica {
     this.attempt?.abort();
     const proc = this.proc;
     if (proc) {
-      const exit = await stopGroup(proc, { graceMs: this.deps.timing.stopGraceMs });
+      const exit = await this.stopEngine(proc);
       this.deps.log.info({ exit }, 'engine stopped');
       await this.afterExit(proc);
     }
     // The attempt also handles the exit (and may still be killing a process it
     // was spawning when the stop came): `stopped` means all of that is done.
     await this.running;
-    this.cell.transition('stopping', 'stopped');
+    // Stopped all the same (the engine is gone), saying why its GPUs may not be free yet.
+    this.cell.transition('stopping', 'stopped', this.releaseProblem);
   }
 
   async dispose(): Promise<void> {
     await this.stop();
     await this.output.close();
   }
+}
+
+function mib(bytes: number): string {
+  return bytes >= 1 << 30 ? `${(bytes / (1 << 30)).toFixed(1)} GiB` : `${Math.round(bytes / (1 << 20))} MiB`;
 }
 
 function urlHost(host: string): string {

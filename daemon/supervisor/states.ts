@@ -4,10 +4,11 @@
 // instead of silently corrupting the replica's story.
 //
 // The happy path is pending -> starting -> ready -> stopping -> stopped;
+// a container whose image is missing goes pending -> pulling -> starting.
 // TRANSITIONS below lists every legal move.
 //
 // Invariant: a process (group) may exist only in `starting`, `ready` and
-// `stopping`. `pending`, `stopped` and `failed` hold none, so entering them
+// `stopping`; `pulling` downloads an image and runs nothing yet. `pending`, `stopped` and `failed` hold none, so entering them
 // means the group is gone. When a start fails while the process lives on
 // (SGLang's bind error), the path is starting -> stopping -> failed.
 //
@@ -21,12 +22,15 @@
 //    runs in pending, so stopping -> stopped follows at once.
 //  - failed -> stopped: a user stopping a failed replica records the intent;
 //    there is no process to stop. stopped/failed -> pending is a restart.
+//  - pulling -> failed: the image cannot be had (no such tag, no access, no
+//    network); a pull is never retried by the crash backoff.
 //  - No self-transitions: a second stop() waits for the first, it does not
 //    "re-enter" stopping.
 import type { ReplicaState } from '../contract/api.js';
 
 export const TRANSITIONS: Readonly<Record<ReplicaState, readonly ReplicaState[]>> = {
-  pending: ['starting', 'stopping', 'failed'],
+  pending: ['pulling', 'starting', 'stopping', 'failed'],
+  pulling: ['starting', 'stopping', 'failed'],
   starting: ['ready', 'pending', 'stopping', 'failed'],
   ready: ['pending', 'stopping', 'failed'],
   stopping: ['stopped', 'failed'],

@@ -5,7 +5,7 @@ import { redactSecrets } from '../contract/deployment.js';
 import type { DeploymentRuntime } from './deployment.js';
 
 // When no replica is ready, the deployment shows its most telling replica state.
-const STATE_RANK: Record<ReplicaState, number> = { ready: 6, starting: 5, pending: 4, stopping: 3, failed: 2, stopped: 1 };
+const STATE_RANK: Record<ReplicaState, number> = { ready: 7, starting: 6, pulling: 5, pending: 4, stopping: 3, failed: 2, stopped: 1 };
 
 export function deploymentStatus(c: DeploymentRuntime): DeploymentStatus {
   const replicas = c.replicas.map((r) => r.status());

@@ -25,7 +25,7 @@ import { LoraSync } from './lora-sync.js';
 import { LoraManager } from './loras.js';
 import { followLogs, replicaToShow, type LogFollowSink } from './log-follow.js';
 import { OpQueue } from './op-queue.js';
-import { previewPlan } from './plan-preview.js';
+import { planContext, previewPlan } from './plan-preview.js';
 import { reapLeftovers, storedDeployments } from './recovery.js';
 import { DeploymentRegistry } from './registry.js';
 import type { Replica } from './replica.js';
@@ -71,6 +71,10 @@ export class Supervisor {
     const warnings = await store.load();
     for (const w of warnings) log.warn(w);
     const reaped = await reapLeftovers(store, this.deps.settings.stopGraceMs, log);
+    // Containers of this state dir that no replica owns (none runs yet): a
+    // previous daemon's, still holding GPUs and ports.
+    const containers = (await this.deps.launcher.reapLeftovers?.()) ?? 0;
+    if (containers) log.warn({ containers }, 'removed containers left by a previous daemon');
     const stored = storedDeployments(store, warnings);
     // Listed at once, launched after init returns, so the daemon listens
     // without waiting on nvidia-smi and port probes (seconds on a busy
@@ -87,7 +91,7 @@ export class Supervisor {
       }
     })();
     this.scaling.start(this.deps.settings.scaleIntervalMs);
-    return { reaped, warnings };
+    return { reaped: reaped + containers, warnings };
   }
 
   list(): DeploymentStatus[] {
@@ -213,7 +217,8 @@ export class Supervisor {
       reservedPorts: new Set(this.control.ledger.reservations().map((r) => r.port)),
       portBase: this.deps.settings.enginePortBase,
       isPortFree: this.deps.isPortFree,
-      interpreters: this.deps.settings,
+      ctx: planContext(this.deps.settings, this.deps.baseEnv),
+      modes: this.deps.modes,
     });
   }
 

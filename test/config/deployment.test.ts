@@ -14,10 +14,12 @@ describe('normalizeDeployment', () => {
     assert.equal(d.mode, 'process');
   });
 
-  it('refuses container mode by name until a launcher runs containers, instead of running a host process', () => {
+  it('accepts container and auto mode, and an image only where a container may run', () => {
+    assert.equal(normalizeDeployment({ ...base, mode: 'container' }).mode, 'container');
+    assert.equal(normalizeDeployment({ ...base, mode: 'auto', image: 'vllm/vllm-openai:v0.9.0.1' }).image, 'vllm/vllm-openai:v0.9.0.1');
     assert.throws(
-      () => normalizeDeployment({ ...base, mode: 'container' }),
-      (err: unknown) => err instanceof HttpError && err.status === 400 && err.field === 'mode' && /not available yet/.test(err.message),
+      () => normalizeDeployment({ ...base, image: 'vllm/vllm-openai:v0.9.0.1' }),
+      (err: unknown) => err instanceof HttpError && err.status === 400 && err.field === 'image',
     );
   });
 });

@@ -139,6 +139,32 @@ describe('editing and copying a deployment', () => {
     assert.deepEqual(validateForm(formFromDeployment(spec, 'copy')).input.loras, []);
   });
 
+  it("an edit keeps what only a platform's API set (source, secrets, the TTFT band); a copy keeps the band alone", () => {
+    const fromPlatform = normalizeDeployment({
+      name: 'sg',
+      modelId: 'Qwen/Qwen2.5-0.5B-Instruct',
+      backend: 'vllm',
+      scale: { min: 0, ttft: { upper: 2, lower: 0.5, windowSec: 30 } },
+      secretEnv: { HF_TOKEN: 'hf_secret' },
+      source: { platform: 'scalegenai', id: 'abc', kept: { cloud_providers: [] }, ignored: [] },
+    });
+    // What the UI is shown: the secret redacted, as every answer does.
+    const shown = { ...fromPlatform, secretEnv: { HF_TOKEN: '<redacted>' } };
+    const edit = formFromDeployment(shown, 'edit');
+    edit.values.scaleMax = '3';
+    const patch = mergePatchFor(shown, validateForm(edit).input);
+    assert.deepEqual(patch.scale, { max: 3 });
+    for (const k of ['source', 'secretEnv', 'loras']) assert.ok(!(k in patch), k);
+    const merged = normalizeDeployment(mergePatch(fromPlatform, patch));
+    assert.deepEqual(merged.source, fromPlatform.source);
+    assert.deepEqual(merged.secretEnv, { HF_TOKEN: 'hf_secret' });
+    assert.deepEqual(merged.scale.ttft, fromPlatform.scale.ttft);
+    const copy = validateForm(formFromDeployment(shown, 'copy')).input;
+    assert.equal(copy.source, undefined);
+    assert.equal(copy.secretEnv, undefined);
+    assert.deepEqual(copy.scale?.ttft, { upper: 2, lower: 0.5, windowSec: 30 });
+  });
+
   it('a blank new form takes the desktop app\'s default mode; edit, copy and a mode already picked keep theirs', () => {
     const blank = defaultForm();
     assert.equal(applyDefaultMode(blank, 'container', { blank: true, modeTouched: false }).values.mode, 'container');

@@ -5,15 +5,16 @@ import { canTransition, ReplicaStateCell, TransitionError } from '../../daemon/s
 
 // The expected table, written out independently of the code: a row per
 // `from`, a column per `to`, in REPLICA_STATES order
-// (pending, starting, ready, stopping, stopped, failed). 1 = legal.
+// (pending, starting, ready, stopping, stopped, failed, pulling). 1 = legal.
 const EXPECTED: Record<ReplicaState, string> = {
-  //        pe st re sp sd fa
-  pending: '0  1  0  1  0  1',
-  starting: '1  0  1  1  0  1',
-  ready: '1  0  0  1  0  1',
-  stopping: '0  0  0  0  1  1',
-  stopped: '1  0  0  0  0  0',
-  failed: '1  0  0  0  1  0',
+  //        pe st re sp sd fa pu
+  pending: '0  1  0  1  0  1  1',
+  starting: '1  0  1  1  0  1  0',
+  ready: '1  0  0  1  0  1  0',
+  stopping: '0  0  0  0  1  1  0',
+  stopped: '1  0  0  0  0  0  0',
+  failed: '1  0  0  0  1  0  0',
+  pulling: '0  1  0  1  0  1  0',
 };
 
 function expected(from: ReplicaState, to: ReplicaState): boolean {

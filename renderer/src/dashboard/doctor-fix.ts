@@ -4,5 +4,5 @@ import type { DoctorCheck } from '../../../daemon/contract/api.js';
 
 /** The checks worth a panel: anything failing, docker only when a deployment runs in a container. */
 export function failingChecks(checks: readonly DoctorCheck[], containerUsed: boolean): DoctorCheck[] {
-  return checks.filter((c) => !c.ok && (c.name !== 'docker' || containerUsed));
+  return checks.filter((c) => !c.ok && (!c.name.startsWith('docker') || containerUsed));
 }

@@ -10,7 +10,7 @@ const VERB: Record<Action, string> = { start: 'Starting', stop: 'Stopping', rest
 
 /** Which lifecycle buttons make sense now (the daemon still has the last word). */
 export function allowedActions(d: DeploymentStatus): Record<'start' | 'stop' | 'restart', boolean> {
-  const active = d.replicas.some((r) => r.state === 'pending' || r.state === 'starting' || r.state === 'ready');
+  const active = d.replicas.some((r) => r.state === 'pending' || r.state === 'pulling' || r.state === 'starting' || r.state === 'ready');
   return {
     start: d.desired === 'stopped' || d.state === 'failed',
     stop: d.desired === 'running' || active,

@@ -13,7 +13,7 @@ function timeOf(ts: string): string {
 
 export function StateBadge({ deployment: d }: { deployment: DeploymentStatus }) {
   const label = d.sleeping ? 'sleeping' : d.state;
-  const tone = d.sleeping ? 'neutral' : d.state === 'ready' ? 'ok' : d.state === 'failed' ? 'err' : d.state === 'starting' || d.state === 'pending' ? 'warn' : 'neutral';
+  const tone = d.sleeping ? 'neutral' : d.state === 'ready' ? 'ok' : d.state === 'failed' ? 'err' : d.state === 'starting' || d.state === 'pulling' || d.state === 'pending' ? 'warn' : 'neutral';
   return <span class={`dp-badge dp-tone-${tone}`}>{label}</span>;
 }
 

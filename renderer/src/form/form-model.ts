@@ -25,7 +25,7 @@ export interface FormValues {
   backend: Backend;
   /** Empty means the engine's default version. */
   backendVersion: string;
-  mode: 'process' | 'container';
+  mode: 'process' | 'container' | 'auto';
   gpuCount: string;
   /** Empty means any GPU. */
   gpuType: string;
@@ -49,9 +49,17 @@ export type FieldErrors = Partial<Record<FieldKey, string>>;
  */
 export interface Hidden {
   resource: Omit<NonNullable<DeploymentInput['resource']>, 'gpu'>;
-  scale: { rpsValue?: number; inFlightValue?: number | null };
+  scale: { rpsValue?: number; inFlightValue?: number | null; ttft?: NonNullable<DeploymentInput['scale']>['ttft'] };
   /** Changed with `berth lora` or the loras API; a copy starts without them (their names would route to the original). */
   loras: Lora[];
+  /** A container deployment's own image; dropped when the form switches to process mode, which runs none. */
+  image?: string;
+  /**
+   * Kept on edit, dropped on copy: where the deployment came from (a copy is
+   * not the platform's deployment) and its secrets (answers show them
+   * redacted, and a copy cannot send a value it never saw).
+   */
+  kept: Pick<DeploymentInput, 'source' | 'secretEnv'>;
 }
 
 export interface FormState {
@@ -77,7 +85,7 @@ export function defaultForm(): FormState {
       env: [],
       fallback: '',
     },
-    hidden: { resource: { workers: 1 }, scale: { rpsValue: DEFAULT_SCALE.rpsValue, inFlightValue: DEFAULT_SCALE.inFlightValue }, loras: [] },
+    hidden: { resource: { workers: 1 }, scale: { rpsValue: DEFAULT_SCALE.rpsValue, inFlightValue: DEFAULT_SCALE.inFlightValue }, loras: [], kept: {} },
   };
 }
 
@@ -172,12 +180,14 @@ export function toInput(form: FormState): { input: DeploymentInput; errors: Fiel
     env,
     fallback: list(v.fallback),
     loras: form.hidden.loras,
+    ...(form.hidden.image && v.mode !== 'process' ? { image: form.hidden.image } : {}),
+    ...form.hidden.kept,
   };
   return { input, errors };
 }
 
 /** The form for an existing deployment: to edit it, or to start a new one from it. */
-export const MODES: readonly FormValues['mode'][] = ['process', 'container'];
+export const MODES: readonly FormValues['mode'][] = ['process', 'container', 'auto'];
 
 /**
  * The desktop app's default mode (its settings, through the preload bridge)
@@ -213,7 +223,13 @@ export function formFromDeployment(d: Deployment, purpose: 'edit' | 'copy'): For
       env: Object.entries(d.env).map(([key, value]) => ({ key, value })),
       fallback: d.fallback.join(', '),
     },
-    hidden: { resource, scale: { rpsValue: d.scale.rpsValue, inFlightValue: d.scale.inFlightValue }, loras: copy ? [] : d.loras },
+    hidden: {
+      resource,
+      scale: { rpsValue: d.scale.rpsValue, inFlightValue: d.scale.inFlightValue, ...(d.scale.ttft ? { ttft: d.scale.ttft } : {}) },
+      loras: copy ? [] : d.loras,
+      ...(d.image ? { image: d.image } : {}),
+      kept: copy ? {} : { ...(d.source ? { source: d.source } : {}), ...(d.secretEnv ? { secretEnv: d.secretEnv } : {}) },
+    },
   };
 }
 

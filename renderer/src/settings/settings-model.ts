@@ -37,7 +37,7 @@ export const SETTING_GROUPS: { title: string; fields: SettingField[] }[] = [
       { key: 'vllmPython', label: 'vLLM Python', hint: 'The python of the virtualenv where vLLM is installed.', kind: { type: 'text' }, env: 'BERTH_VLLM_PYTHON' },
       { key: 'sglangPython', label: 'SGLang Python', hint: 'The python of the virtualenv where SGLang is installed.', kind: { type: 'text' }, env: 'BERTH_SGLANG_PYTHON' },
       { key: 'nvidiaSmi', label: 'nvidia-smi', hint: 'Path or command name.', kind: { type: 'text' }, env: 'BERTH_NVIDIA_SMI' },
-      { key: 'docker', label: 'Docker', hint: 'For container mode.', kind: { type: 'text' }, env: 'BERTH_DOCKER' },
+      { key: 'docker', label: 'Docker', hint: 'For container mode: the Engine API socket, unix:///path. "docker" means DOCKER_HOST, else /var/run/docker.sock.', kind: { type: 'text' }, env: 'BERTH_DOCKER' },
       { key: 'enginePortBase', label: 'First engine port', hint: 'Engines take the next free port from here.', kind: { type: 'int', min: 1, max: 65535 }, env: 'BERTH_ENGINE_PORT_BASE' },
     ],
   },

@@ -12,7 +12,7 @@ export function overallState(s: Pick<LiveState, 'connection' | 'synced' | 'deplo
   if (!s.synced) return 'connecting';
   const running = s.deployments.filter((d) => d.desired === 'running');
   if (running.some((d) => d.state === 'failed')) return 'error';
-  if (running.some((d) => d.state === 'pending' || d.state === 'starting')) return 'starting';
+  if (running.some((d) => d.state === 'pending' || d.state === 'pulling' || d.state === 'starting')) return 'starting';
   if (s.deployments.some((d) => d.state === 'ready')) return 'serving';
   return 'idle';
 }

@@ -14,6 +14,7 @@ const TYPES: Record<StreamEventType, true> = {
   'deployment.sleep': true,
   'deployment.scale': true,
   'replica.state': true,
+  'replica.pull': true,
   gpus: true,
   stats: true,
 };

@@ -108,6 +108,9 @@ function onEvent(state: LiveState, e: StreamEvent): LiveState {
     case 'deployment.sleep':
     case 'deployment.scale':
       return { ...state, notices: addNotice(state.notices, e) };
+    case 'replica.pull':
+      // Progress also reaches the deployment's replica status; a notice per tick would flood.
+      return state;
     case 'gpus':
       return { ...state, gpus: e.gpus, usage: e.usage };
     case 'stats':
