@@ -7,10 +7,12 @@
 // same for the same build and inputs whatever else the machine is doing.
 // Syscalls are the kernel's share; count them with strace.
 //
-// The engine (a fake SGLang, which serves no /metrics: the daemon's sampler
-// then costs a 404 every 2 s, not a parse of vLLM's metrics text) spends
-// INSTR_DELAY_MS per token, long enough for each dump to finish before the
-// next frame: every frame is a read of its own, as with few streams at once.
+// The engine (the fake vLLM, as in the timed bench, or INSTR_BACKEND=sglang)
+// spends INSTR_DELAY_MS per token, long enough for each dump to finish before
+// the next frame: every frame is a read of its own, as with few streams at
+// once. The daemon's sampler reads and parses vLLM's /metrics every 2 s (tens
+// of millions of instructions under valgrind): that is what the least of a
+// figure's samples leaves out, and the batch's idle window takes off.
 // Streams go one at a time, on one connection:
 // - INSTR_REQUESTS streams of one token: the count up to the first frame is a
 //   request's own cost (head, body, routing, lease, engine write, the response
@@ -27,9 +29,10 @@
 //
 // Settings (environment): INSTR_TARGETS (gateway,relay), INSTR_REQUESTS (40),
 // INSTR_STREAMS (2), INSTR_TOKENS (32), INSTR_DELAY_MS (300),
-// INSTR_CONCURRENT (128), INSTR_WARMUP
-// streams at full speed (640), INSTR_KEEP (a folder to keep the callgrind
-// files in, for callgrind_annotate).
+// INSTR_CONCURRENT (128), INSTR_BACKEND (vllm), INSTR_WARMUP streams at full speed (640),
+// INSTR_ENGINE_PORT_BASE (the daemon's default; set it apart to run two
+// builds side by side), INSTR_KEEP (a folder to keep the callgrind files in,
+// for callgrind_annotate).
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -47,6 +50,7 @@ const streams = env('INSTR_STREAMS', 2);
 const tokens = env('INSTR_TOKENS', 32);
 const delayMs = env('INSTR_DELAY_MS', 300);
 const concurrent = env('INSTR_CONCURRENT', 128);
+const backend = process.env.INSTR_BACKEND === 'sglang' ? 'sglang' : 'vllm';
 const warmup = env('INSTR_WARMUP', 640);
 const keep = process.env.INSTR_KEEP;
 
@@ -189,7 +193,8 @@ const k = (x: number) => `${(x / 1000).toFixed(1)}k`;
 function report(label: string, c: Counts): void {
   // Reads per stream can differ (the last frames may come together): only the first read is compared read by read.
   const first = c.requests.map((r) => r[0]!);
-  const rest = c.requests.map((r) => r.slice(1).reduce((a, b) => a + b, 0));
+  // A stream whose frames all came in its first read has no rest to count.
+  const rest = c.requests.filter((r) => r.length > 1).map((r) => r.slice(1).reduce((a, b) => a + b, 0));
   // The least is the path alone; the median may hold a share of the daemon's timer ticks.
   const both = (xs: number[]) => `${k(Math.min(...xs)).padStart(7)} least, ${k(median(xs)).padStart(7)} median`;
   process.stdout.write(
@@ -207,11 +212,17 @@ async function main(): Promise<void> {
   const cleanups: (() => Promise<void>)[] = [];
   try {
     process.stderr.write('starting the daemon under callgrind (a minute or two)...\n');
-    const berth = await startBerth({ wrapper: callgrind(dir, 'gateway'), startTimeoutMs: 600_000 });
+    const portBase = process.env.INSTR_ENGINE_PORT_BASE;
+    const berth = await startBerth({
+      wrapper: callgrind(dir, 'gateway'),
+      startTimeoutMs: 600_000,
+      nodeArgs: keep ? ['--perf-basic-prof'] : [],
+      env: portBase ? { BERTH_ENGINE_PORT_BASE: portBase } : {},
+    });
     cleanups.push(berth.stop);
     const engineEnv = (delay: number) => ({ FAKE_START_DELAY_MS: '0', FAKE_WARMUP_MS: '0', FAKE_TOKENS: String(tokens + 10), FAKE_TOKEN_DELAY_MS: String(delay) });
-    const paced = await berth.deploy(PACED, engineEnv(delayMs), 'sglang');
-    const fast = await berth.deploy(FAST, engineEnv(0), 'sglang');
+    const paced = await berth.deploy(PACED, engineEnv(delayMs), backend);
+    const fast = await berth.deploy(FAST, engineEnv(0), backend);
     for (const t of targets) {
       process.stderr.write(`measuring the ${t}...\n`);
       if (t === 'gateway') {

@@ -28,7 +28,11 @@ export interface ExchangeControl {
 export interface ResponseHandler {
   onStart(ctl: ExchangeControl): void;
   onHeaders(head: ResponseHead): void;
-  onData(chunk: Buffer): void;
+  /**
+   * `last`: the response is complete with this chunk, and onEnd follows at
+   * once (a proxy can send it with its end, in one write).
+   */
+  onData(chunk: Buffer, last: boolean): void;
   onEnd(): void;
   /** The exchange failed. `responseStarted` says whether onHeaders came first. */
   onError(err: ClientError, responseStarted: boolean): void;
@@ -297,19 +301,19 @@ class Exchange implements ExchangeControl {
       if (out.length) {
         const data = out.length === 1 ? out[0]! : Buffer.concat(out);
         out.length = 0;
-        this.handler.onData(data);
+        this.handler.onData(data, this.chunked.done);
         if (this.phase !== Phase.Body) return;
       }
       if (this.chunked.done) this.complete(used === d.length);
       return;
     }
     if (this.untilClose) {
-      if (d.length) this.handler.onData(d);
+      if (d.length) this.handler.onData(d, false);
       return;
     }
     const take = Math.min(this.remaining, d.length);
     this.remaining -= take;
-    if (take) this.handler.onData(take === d.length ? d : d.subarray(0, take));
+    if (take) this.handler.onData(take === d.length ? d : d.subarray(0, take), this.remaining === 0);
     if (this.phase !== Phase.Body) return;
     if (this.remaining === 0) this.complete(take === d.length);
   }
