@@ -135,13 +135,19 @@ export class SseUsageTap {
    */
   push(chunk: Buffer): Buffer {
     if (chunk.length === 0) return chunk;
-    // Past the first token, nearly every chunk is whole events (both engines
-    // write one event per write, and a read usually brings just that) with no
-    // usage object in them: nothing to read, hold or change. Checked on the
-    // bytes, without the latin1 copy and the searches the general case makes.
-    if (this.firstTokenSeen && this.heldBytes === 0 && !this.oversized && this.prev1 === -1 && endsWithBlankLine(chunk) && !holdsUsageObject(chunk)) {
+    // Nearly every chunk is whole events (both engines write one event per
+    // write, and a read usually brings just that) with no usage object in
+    // them: nothing to hold or change, and past the first token nothing to
+    // read. Checked on the bytes, without the per-event walk of the general case.
+    if (this.heldBytes === 0 && !this.oversized && this.prev1 === -1 && endsWithBlankLine(chunk) && !holdsUsageObject(chunk)) {
+      if (!this.firstTokenSeen && carriesToken(chunk.toString('latin1'))) this.sawToken();
       return chunk;
     }
+    return this.pushEvents(chunk);
+  }
+
+  /** push() for any chunk: walks its events, holding an incomplete last one. */
+  private pushEvents(chunk: Buffer): Buffer {
     const out: Buffer[] = [];
     let edited = false; // the output is not a prefix of `chunk`
     let evStart = 0; // start of the current event in `chunk`
@@ -251,6 +257,11 @@ export class SseUsageTap {
     return pp === LF;
   }
 
+  private sawToken(): void {
+    this.firstTokenSeen = true;
+    this.firstTokenCallback?.();
+  }
+
   private giveUpOnEvent(): void {
     this.held = [];
     this.heldBytes = 0;
@@ -269,10 +280,7 @@ export class SseUsageTap {
    * null to forward it as is. `text` is `event` as latin1, for searching.
    */
   private onEvent(event: Buffer, text: string): Buffer | null {
-    if (!this.firstTokenSeen && carriesToken(text)) {
-      this.firstTokenSeen = true;
-      this.firstTokenCallback?.();
-    }
+    if (!this.firstTokenSeen && carriesToken(text)) this.sawToken();
     if (findUsageObject(text, 0) === -1) return null;
     const data = dataField(event);
     if (!data) return null;
