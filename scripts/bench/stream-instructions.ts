@@ -26,8 +26,9 @@
 //   head) and its first frame; the rest, its three frames and its end;
 // - INSTR_STREAMS streams of INSTR_TOKENS tokens: a frame's cost, from the
 //   reads in the middle of each stream.
-// - INSTR_CONCURRENT streams at once, counted as a whole, less the timers and
-//   the idle rate over a window as long: everything, per frame.
+// - INSTR_CONCURRENT streams at once, counted in windows of 256 frames, less
+//   the timers, the windows with the sampler's fetches left out: everything,
+//   per frame.
 // The first three are printed as typical (the mean of the lowest 70% of the
 // counts kept: the path, and its share of garbage collection) and as the
 // median, with how many counts were kept.
@@ -41,7 +42,6 @@
 // builds side by side), INSTR_KEEP (a folder to keep the callgrind files in,
 // for callgrind_annotate).
 import { execFileSync } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +62,8 @@ const warmup = env('INSTR_WARMUP', 640);
 const keep = process.env.INSTR_KEEP;
 
 const PACED = 'instr-paced';
+/** Frames per count of the concurrent batch. */
+const WINDOW = 256;
 const FAST = 'instr-fast';
 // The Node process's start-up parses a CA bundle when this is set; nothing measured needs it.
 delete process.env.NODE_EXTRA_CA_CERTS;
@@ -79,8 +81,15 @@ function callgrind(dir: string, name: string): string[] {
   return ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(dir, `${name}.%p`)}`, '--trace-children=no'];
 }
 
-function control(pid: number, ...args: string[]): void {
-  execFileSync('callgrind_control', [...args, String(pid)], { stdio: 'ignore' });
+/**
+ * A callgrind monitor command ('dump', 'instrumentation on'), sent straight
+ * with vgdb: callgrind_control is a perl script that lists every valgrind
+ * process first, and on a loaded machine its start alone stretched a
+ * one-frame window past the sampler's 2 s tick. vgdb wakes a daemon idle in
+ * epoll at once rather than after its default 100 ms.
+ */
+function control(pid: number, command: string): void {
+  execFileSync('vgdb', [`--pid=${pid}`, '--max-invoke-ms=1', ...command.split(' ')], { stdio: 'ignore' });
 }
 
 /** One proxy process under callgrind, and the port it serves each engine on. */
@@ -155,7 +164,7 @@ function readCallgrind(text: string): Dump {
 /** Instructions counted since the last dump: dumps them and reads them back. */
 function dump(dir: string, p: Proxy): Dump {
   const before = new Set(readdirSync(dir));
-  control(p.pid, '--dump');
+  control(p.pid, 'dump');
   const file = readdirSync(dir).find((f) => f.startsWith(`${p.name}.${p.pid}.`) && !before.has(f));
   if (!file) throw new Error(`callgrind wrote no dump for ${p.name}`);
   const path = join(dir, file);
@@ -187,8 +196,8 @@ interface Counts {
   frames: number[];
   /** Reads of one frame that were left out. */
   framesLeftOut: number;
-  /** A batch of INSTR_CONCURRENT streams at once, less the idle rate, per frame: all of it (compiling and timers left out), and GC. */
-  concurrent: { perFrame: number; gc: number; compile: number; timers: number };
+  /** A batch of INSTR_CONCURRENT streams at once, per frame: all of it (compiling and timers left out), and GC; over the frames of the windows kept. */
+  concurrent: { perFrame: number; gc: number; compile: number; timers: number; keptFrames: number; allFrames: number };
 }
 
 async function measure(dir: string, p: Proxy): Promise<Counts> {
@@ -198,7 +207,7 @@ async function measure(dir: string, p: Proxy): Promise<Counts> {
     await run(p, FAST, Math.min(64, warmup - done), tokens, false);
     await run(p, FAST, Math.min(64, warmup - done), 1, true);
   }
-  control(p.pid, '--instr=on');
+  control(p.pid, 'instrumentation on');
   // The first streams after instrumentation goes on pay valgrind's translation of every block: not counted.
   await run(p, PACED, 3, 2, true);
   dump(dir, p);
@@ -225,34 +234,40 @@ async function measure(dir: string, p: Proxy): Promise<Counts> {
     },
     afterEach: () => (reads = 0),
   });
-  // Many streams at once, counted whole: per-request work, garbage collection
-  // and everything else the proxy does, per frame. Timers are taken off as
-  // above; the rest of the idle rate (the sampler's fetches) is measured over
-  // a window as long and taken off. A first batch lets whatever V8 still had
-  // to optimise for this pattern finish.
+  // Many streams at once: per-request work, garbage collection and
+  // everything else the proxy does, per frame. Counted in windows of about
+  // WINDOW frames, each without the timers; a window in which the sampler's
+  // fetches ran is left out with its frames. A first batch lets whatever V8
+  // still had to optimise for this pattern finish.
   await run(p, FAST, concurrent, tokens, false);
   await run(p, PACED, concurrent, tokens, false);
   dump(dir, p);
-  let t0 = performance.now();
-  await run(p, PACED, concurrent, tokens, false);
-  const batchMs = performance.now() - t0;
-  const batch = dump(dir, p);
-  t0 = performance.now();
-  await sleep(batchMs);
-  const idle = dump(dir, p);
-  const scale = batchMs / (performance.now() - t0);
-  control(p.pid, '--instr=off');
-  const frames = concurrent * (tokens + 3);
-  const net = (f: (d: Dump) => number) => (f(batch) - scale * f(idle)) / frames;
+  const windows: { dump: Dump; frames: number }[] = [];
+  let frames = 0;
+  await run(p, PACED, concurrent, tokens, false, {
+    onFrames(n) {
+      frames += n;
+      if (frames < WINDOW) return;
+      windows.push({ dump: dump(dir, p), frames });
+      frames = 0;
+    },
+  });
+  windows.push({ dump: dump(dir, p), frames });
+  control(p.pid, 'instrumentation off');
+  const kept = windows.filter((w) => !w.dump.wasm);
+  const keptFrames = kept.reduce((a, w) => a + w.frames, 0);
+  const per = (f: (d: Dump) => number) => kept.reduce((a, w) => a + f(w.dump), 0) / keptFrames;
   return {
     requests: requestCounts,
     frames: frameCounts,
     framesLeftOut,
     concurrent: {
-      perFrame: net((d) => d.total - d.compile - d.timers),
-      gc: net((d) => d.gc),
-      compile: net((d) => d.compile),
-      timers: net((d) => d.timers),
+      perFrame: per((d) => d.total - d.compile - d.timers),
+      gc: per((d) => d.gc),
+      compile: per((d) => d.compile),
+      timers: per((d) => d.timers),
+      keptFrames,
+      allFrames: windows.reduce((a, w) => a + w.frames, 0),
     },
   };
 }
@@ -286,7 +301,8 @@ function report(label: string, c: Counts): void {
       `  rest of a 1-token stream:   ${both(rest, withRest)}\n` +
       `  one frame in a read:        ${both(c.frames, c.frames.length + c.framesLeftOut)}\n` +
       `  ${concurrent} streams at once, per frame: ${k(c.concurrent.perFrame)} all told, of which GC ${k(c.concurrent.gc)} ` +
-      `(left out: optimising compiler ${k(c.concurrent.compile)}, timers ${k(c.concurrent.timers)})\n`,
+      `(left out: optimising compiler ${k(c.concurrent.compile)}, timers ${k(c.concurrent.timers)}; ` +
+      `over ${c.concurrent.keptFrames} of ${c.concurrent.allFrames} frames)\n`,
   );
 }
 
