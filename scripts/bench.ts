@@ -19,7 +19,8 @@
 // it, BENCH_STREAM=only runs nothing else; BENCH_STREAM_CONCURRENCY streams at
 // once (64,256,512,1000), BENCH_STREAM_SEQUENTIAL streams one at a time per
 // target (15), BENCH_STREAM_ROUNDS (2), BENCH_STREAM_OUT (JSON path),
-// BENCH_RELAY_PROCESSES (1; 2 runs the Node relay on two cores).
+// BENCH_RELAY_PROCESSES (1; 2 runs the Node relay on two cores),
+// BENCH_STREAM_WARMUP one-token streams through each target first (2000).
 //
 // Last, the UI (scripts/bench/ui.ts): its gzipped JavaScript against the
 // 300 KB budget and a cold load's paint time in headless Chromium against the
@@ -72,6 +73,7 @@ const readConfig = () => ({
     relayProcesses: Math.round(envNumber('BENCH_RELAY_PROCESSES', 1)),
     tokens: 64,
     tokenDelayMs: 20,
+    warmupRequests: Math.round(envNumber('BENCH_STREAM_WARMUP', 2000)),
   },
   streamOut: process.env.BENCH_STREAM_OUT ?? join(tmpdir(), 'berth-bench-streams-latest.json'),
 });

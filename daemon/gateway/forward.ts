@@ -27,6 +27,7 @@ export interface ForwardOptions {
   /** A 5xx is not passed on but reported, so the caller can fall back. */
   divert5xx: boolean;
   extraHeaders: Record<string, string>;
+  /** A stream's first generated token was written to the client (time to first token). */
   onFirstToken?: () => void;
 }
 
@@ -47,11 +48,14 @@ export function forward(res: ClientResponse, opts: ForwardOptions): Promise<Forw
   let tap: SseUsageTap | null = null;
   let json: Buffer[] | null = null;
   let jsonBytes = 0;
+  /** The response's last data, held for onEnd, which follows at once: it leaves with the end, in one write. */
+  let last: Buffer | null = null;
   let ctl: ExchangeControl | null = null;
+  let tokenMetered = false;
 
   // Object-literal methods rather than arrow functions: this runs on every
   // request, and tsx names each arrow at creation (a defineProperty each).
-  const h: ResponseHandler & { settle(r: ForwardResult): void; onClientClose(): void; onDrain(): void } = {
+  const h: ResponseHandler & { settle(r: ForwardResult): void; onClientClose(): void; onDrain(): void; meterFirstToken(): void } = {
     settle(r) {
       if (settled) return;
       settled = true;
@@ -80,7 +84,7 @@ export function forward(res: ClientResponse, opts: ForwardOptions): Promise<Forw
       started = true;
       const contentType = head.contentType;
       const sse = contentType.startsWith('text/event-stream');
-      if (sse) tap = new SseUsageTap({ stripInjectedUsage: opts.stripInjectedUsage, backend: opts.backend, onFirstToken: opts.onFirstToken });
+      if (sse) tap = new SseUsageTap({ stripInjectedUsage: opts.stripInjectedUsage, backend: opts.backend });
       else if (contentType.includes('json')) json = [];
       // Stripping usage changes the length: then Content-Length must not go through.
       const dropLength = sse && opts.stripInjectedUsage && head.contentLength >= 0;
@@ -92,7 +96,7 @@ export function forward(res: ClientResponse, opts: ForwardOptions): Promise<Forw
       // A stream's headers go out now, not with its first event.
       if (tap) res.flushHeaders();
     },
-    onData(chunk) {
+    onData(chunk, isLast) {
       if (diverting) return;
       let data = chunk;
       if (tap) data = tap.push(chunk);
@@ -101,13 +105,25 @@ export function forward(res: ClientResponse, opts: ForwardOptions): Promise<Forw
         else json = null;
         jsonBytes += chunk.length;
       }
+      if (isLast) {
+        last = data;
+        return;
+      }
       if (data.length && !res.write(data)) ctl?.pause();
+      h.meterFirstToken();
+    },
+    meterFirstToken() {
+      // After the write: the token's way to the client does not wait on the metrics.
+      if (tokenMetered || !tap?.sawFirstToken) return;
+      tokenMetered = true;
+      opts.onFirstToken?.();
     },
     onEnd() {
       if (diverting) return h.settle({ kind: 'diverted', status });
       const rest = tap?.end();
-      if (rest?.length) res.write(rest);
-      res.end();
+      if (rest?.length) last = last?.length ? Buffer.concat([last, rest]) : rest;
+      res.end(last?.length ? last : undefined);
+      h.meterFirstToken();
       const usage = tap ? tap.usage : json ? usageFromJson(json.length === 1 ? json[0]! : Buffer.concat(json)) : null;
       h.settle({ kind: 'done', status, usage, broken: false });
     },

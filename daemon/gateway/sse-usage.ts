@@ -135,6 +135,19 @@ export class SseUsageTap {
    */
   push(chunk: Buffer): Buffer {
     if (chunk.length === 0) return chunk;
+    // Nearly every chunk is whole events (both engines write one event per
+    // write, and a read usually brings just that) with no usage object in
+    // them: nothing to hold or change, and past the first token nothing to
+    // read. Checked on the bytes, without the per-event walk of the general case.
+    if (this.heldBytes === 0 && !this.oversized && this.prev1 === -1 && endsWithBlankLine(chunk) && !holdsUsageObject(chunk)) {
+      if (!this.firstTokenSeen && carriesToken(chunk.toString('latin1'))) this.sawToken();
+      return chunk;
+    }
+    return this.pushEvents(chunk);
+  }
+
+  /** push() for any chunk: walks its events, holding an incomplete last one. */
+  private pushEvents(chunk: Buffer): Buffer {
     const out: Buffer[] = [];
     let edited = false; // the output is not a prefix of `chunk`
     let evStart = 0; // start of the current event in `chunk`
@@ -244,6 +257,11 @@ export class SseUsageTap {
     return pp === LF;
   }
 
+  private sawToken(): void {
+    this.firstTokenSeen = true;
+    this.firstTokenCallback?.();
+  }
+
   private giveUpOnEvent(): void {
     this.held = [];
     this.heldBytes = 0;
@@ -262,10 +280,7 @@ export class SseUsageTap {
    * null to forward it as is. `text` is `event` as latin1, for searching.
    */
   private onEvent(event: Buffer, text: string): Buffer | null {
-    if (!this.firstTokenSeen && carriesToken(text)) {
-      this.firstTokenSeen = true;
-      this.firstTokenCallback?.();
-    }
+    if (!this.firstTokenSeen && carriesToken(text)) this.sawToken();
     if (findUsageObject(text, 0) === -1) return null;
     const data = dataField(event);
     if (!data) return null;
@@ -315,6 +330,50 @@ export function findUsageObject(text: string, from: number): number {
     if (text.charCodeAt(i) === OPEN_BRACE) return at;
   }
   return -1;
+}
+
+/** Whether `chunk` ends an event: its last line is blank (LF LF or LF CR LF), the rule endsEvent applies. */
+function endsWithBlankLine(chunk: Buffer): boolean {
+  const n = chunk.length;
+  if (n < 2 || chunk[n - 1] !== LF) return false;
+  const p = chunk[n - 2];
+  return p === LF || (p === CR && n >= 3 && chunk[n - 3] === LF);
+}
+
+const LETTER_U = 0x75;
+const LETTER_S = 0x73;
+const LETTER_A = 0x61;
+const LETTER_G = 0x67;
+const LETTER_E = 0x65;
+
+/**
+ * findUsageObject on bytes, as a yes or no: whether `chunk` may hold a
+ * `"usage"` key with an object value. The key is found by its `g`, a byte
+ * that few chunks hold more than once or twice (memchr, no string made).
+ */
+function holdsUsageObject(chunk: Buffer): boolean {
+  for (let g = chunk.indexOf(LETTER_G, 4); g !== -1; g = chunk.indexOf(LETTER_G, g + 1)) {
+    const at = g - 4;
+    if (chunk[at] !== QUOTE || chunk[at + 1] !== LETTER_U || chunk[at + 2] !== LETTER_S || chunk[at + 3] !== LETTER_A) continue;
+    if (chunk[at + 5] !== LETTER_E || chunk[at + 6] !== QUOTE) continue;
+    let i = skipSseWsBytes(chunk, at + USAGE_KEY.length);
+    if (chunk[i] !== COLON) continue;
+    i = skipSseWsBytes(chunk, i + 1);
+    if (chunk[i] === OPEN_BRACE) return true;
+  }
+  return false;
+}
+
+/** skipSseWs on bytes. */
+function skipSseWsBytes(b: Buffer, i: number): number {
+  for (;;) {
+    const c = b[i];
+    if (c === SPACE || c === TAB || c === CR) i++;
+    else if (c === LF) {
+      i++;
+      if (isDataLine(b, i, b.length)) i += DATA.length;
+    } else return i;
+  }
 }
 
 /** Skips JSON whitespace, and a `data:` field name right after a line break (the JSON goes on in the next data line). */

@@ -36,6 +36,10 @@ async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | u
 export interface BerthOptions {
   /** A command the daemon runs under (e.g. valgrind and its flags): the process keeps its pid. */
   wrapper?: string[];
+  /** Settings for the daemon (BERTH_ENGINE_PORT_BASE: two daemons side by side must not share engine ports). */
+  env?: Record<string, string>;
+  /** Flags for the daemon's node (--perf-basic-prof: JIT code named in /tmp/perf-<pid>.map, for callgrind's unnamed code). */
+  nodeArgs?: string[];
   /** How long to wait for the daemon to listen (ms); a wrapped daemon starts slowly. */
   startTimeoutMs?: number;
 }
@@ -49,7 +53,7 @@ export async function startBerth(opts: BerthOptions = {}): Promise<Berth> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(BERTH|FAKE)_/.test(k)));
   // BENCH_DAEMON_PROFILE=<dir>: the daemon writes a V8 CPU profile there when it stops.
   const profile = process.env.BENCH_DAEMON_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_DAEMON_PROFILE] : [];
-  const [command, ...args] = [...(opts.wrapper ?? []), process.execPath, ...profile, join(REPO, 'bin/berth.mjs'), 'serve', '--port', String(port)];
+  const [command, ...args] = [...(opts.wrapper ?? []), process.execPath, ...(opts.nodeArgs ?? []), ...profile, join(REPO, 'bin/berth.mjs'), 'serve', '--port', String(port)];
   const child = spawn(command!, args, {
     env: {
       ...inherited,
@@ -62,6 +66,7 @@ export async function startBerth(opts: BerthOptions = {}): Promise<Berth> {
       FAKE_NVIDIA_SMI_MACHINE: 'h100x8',
       // Keeps shutdown well inside stop()'s wait below.
       BERTH_STOP_GRACE_MS: '3000',
+      ...opts.env,
     },
     // Its own process group: Ctrl-C reaches only the bench, which then stops the
     // daemon in order (engines first) instead of racing it.

@@ -30,6 +30,8 @@ export interface StreamBenchConfig {
   relayProcesses: number;
   tokens: number;
   tokenDelayMs: number;
+  /** One-token streams through each target before anything is timed (BENCH_STREAM_WARMUP), 64 at a time. */
+  warmupRequests: number;
 }
 
 const MODEL = 'bench-stream';
@@ -37,11 +39,11 @@ const PATH = '/v1/chat/completions';
 /** Events per stream from the fake vLLM with include_usage: the role chunk, one per token, the usage chunk, [DONE]. */
 const framesPerStream = (tokens: number) => tokens + 3;
 
-export function streamBody(tokens: number): string {
+export function streamBody(tokens: number, maxTokens = tokens + 1): string {
   return JSON.stringify({
     model: MODEL,
     messages: [{ role: 'user', content: 'hi' }],
-    max_tokens: tokens + 1,
+    max_tokens: maxTokens,
     stream: true,
     stream_options: { include_usage: true },
   });
@@ -117,7 +119,20 @@ export async function streamBench(
     else skipped[t.name] = `FAILED: ${s?.error ?? `${s?.frames} frames of ${expected}`}`;
   }
   // Warm-up: JIT everywhere on the path, and the proxies' upstream pools.
-  for (const t of live) await gen.run(job(t.port, Math.min(64, Math.max(...cfg.concurrencies, 1)), false));
+  // A stream's frames run the per-frame code thousands of times, but a batch
+  // of streams runs the per-request code (head, body, routing, lease, the
+  // engine's request) once each: V8 optimises a function only after it has
+  // run a while, so short streams first, as many as a daemon serves in its
+  // first minutes, or c=1 would time a request path still in V8's baseline tier.
+  const short = streamBody(cfg.tokens, 1);
+  for (const t of live) {
+    for (let done = 0; done < cfg.warmupRequests; done += 64) {
+      const samples = await gen.run({ ...job(t.port, Math.min(64, cfg.warmupRequests - done), false), body: short });
+      const bad = samples.find((s) => s.error || s.frames !== framesPerStream(1));
+      if (bad) throw new Error(`${t.name}: a warm-up stream failed: ${bad.error ?? `${bad.frames} frames of ${framesPerStream(1)}`}`);
+    }
+    await gen.run(job(t.port, Math.min(64, Math.max(...cfg.concurrencies, 1)), false));
+  }
 
   const points: StreamPoint[] = [];
   let turn = 0;

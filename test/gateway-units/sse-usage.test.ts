@@ -350,6 +350,19 @@ describe('SseUsageTap, any valid JSON (an engine changing its separators must no
     }
   });
 
+  test('after the first token, a push of whole events is still read when the usage value starts on the next data: line', () => {
+    const content = 'data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"A"}}]}\n\n';
+    // The key ends one data line, its object opens the next: one JSON document once the lines are joined.
+    const usage = 'data: {"id":"c","object":"chat.completion.chunk","choices":[],"usage":\ndata: {"prompt_tokens":5,"total_tokens":9,"completion_tokens":4}}\n\n';
+    const done = 'data: [DONE]\n\n';
+    for (const strip of [true, false]) {
+      const tap = new SseUsageTap({ stripInjectedUsage: strip, backend: 'vllm' });
+      const out = run(tap, [content, usage, done].map((e) => Buffer.from(e))).toString();
+      assert.equal(out, strip ? content + done : content + usage + done);
+      assert.deepEqual(tap.usage, { promptTokens: 5, completionTokens: 4 });
+    }
+  });
+
   test('pretty-printed SGLang final chunk: usage nulled, the event still one JSON document over its data lines', () => {
     const doc = {
       id: 'c',

@@ -186,3 +186,40 @@ describe('an engine reply with both Transfer-Encoding and Content-Length', () =>
     assert.equal(reply.body, 'hello world');
   });
 });
+
+describe('a stream written to the client', () => {
+  /** Sends one POST and reads the raw bytes after the head, until the connection's last chunk. */
+  async function rawBody(port: number): Promise<string> {
+    const s: Socket = connect(port, '127.0.0.1');
+    cleanups.push(() => s.destroy());
+    s.write('POST /v1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n');
+    let buf = '';
+    for await (const d of s) {
+      buf += (d as Buffer).toString('latin1');
+      const end = buf.indexOf('\r\n\r\n');
+      if (end >= 0 && buf.endsWith('\r\n0\r\n\r\n')) return buf.slice(end + 4);
+    }
+    throw new Error(`connection closed after ${JSON.stringify(buf)}`);
+  }
+
+  it('is one chunk per write, its size line the write length in hex, across the sizes where hex gains a digit', async () => {
+    // 16384 is the largest write copied into one framed buffer; 16385 goes out as three pieces.
+    const sizes = [1, 15, 16, 255, 256, 4095, 4096, 16384, 16385, 65536];
+    const data = sizes.map((n, i) => Buffer.alloc(n, 0x61 + i));
+    const port = await wireServer((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      // The first write leaves with the head; the others go out one by one, in later ticks.
+      res.write(data[0]!);
+      let i = 1;
+      const next = () => {
+        if (i < data.length) {
+          res.write(data[i++]!);
+          setImmediate(next);
+        } else res.end();
+      };
+      setImmediate(next);
+    });
+    const expected = data.map((d) => `${d.length.toString(16)}\r\n${d.toString('latin1')}\r\n`).join('') + '0\r\n\r\n';
+    assert.equal(await rawBody(port), expected);
+  });
+});

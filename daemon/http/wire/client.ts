@@ -28,7 +28,11 @@ export interface ExchangeControl {
 export interface ResponseHandler {
   onStart(ctl: ExchangeControl): void;
   onHeaders(head: ResponseHead): void;
-  onData(chunk: Buffer): void;
+  /**
+   * `last`: the response is complete with this chunk, and onEnd follows at
+   * once (a proxy can send it with its end, in one write).
+   */
+  onData(chunk: Buffer, last: boolean): void;
   onEnd(): void;
   /** The exchange failed. `responseStarted` says whether onHeaders came first. */
   onError(err: ClientError, responseStarted: boolean): void;
@@ -54,8 +58,15 @@ export interface ClientPoolOptions {
 
 const MAX_RESPONSE_HEAD = 64 * 1024;
 const MAX_ORIGINS = 1024;
-// origin-form: visible ASCII only (no spaces, no controls).
-const PATH_OK = /^\/[\x21-\x7e]*$/;
+/** origin-form: a slash, then visible ASCII only (no spaces, no controls). A loop: a regex test costs more than the path. */
+function isPathOk(path: string): boolean {
+  if (path.charCodeAt(0) !== 0x2f) return false;
+  for (let i = 1; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
 
 interface Origin {
   host: string;
@@ -90,7 +101,7 @@ export class ClientPool {
   request(req: ClientRequest, handler: ResponseHandler): void {
     // Everything below reaches the engine verbatim: no CR/LF may smuggle in a header or a second request.
     if (!isToken(req.method)) throw new ClientError('ERR_INVALID_METHOD', `method ${JSON.stringify(req.method)} is not an HTTP token`);
-    if (!PATH_OK.test(req.path)) throw new ClientError('ERR_INVALID_PATH', `path ${JSON.stringify(req.path)} has characters HTTP does not allow`);
+    if (!isPathOk(req.path)) throw new ClientError('ERR_INVALID_PATH', `path ${JSON.stringify(req.path)} has characters HTTP does not allow`);
     let head = `${req.method} ${req.path} HTTP/1.1\r\nhost: `;
     const origin = this.origin(req.origin);
     head += origin.hostHeader + '\r\n';
@@ -297,19 +308,19 @@ class Exchange implements ExchangeControl {
       if (out.length) {
         const data = out.length === 1 ? out[0]! : Buffer.concat(out);
         out.length = 0;
-        this.handler.onData(data);
+        this.handler.onData(data, this.chunked.done);
         if (this.phase !== Phase.Body) return;
       }
       if (this.chunked.done) this.complete(used === d.length);
       return;
     }
     if (this.untilClose) {
-      if (d.length) this.handler.onData(d);
+      if (d.length) this.handler.onData(d, false);
       return;
     }
     const take = Math.min(this.remaining, d.length);
     this.remaining -= take;
-    if (take) this.handler.onData(take === d.length ? d : d.subarray(0, take));
+    if (take) this.handler.onData(take === d.length ? d : d.subarray(0, take), this.remaining === 0);
     if (this.phase !== Phase.Body) return;
     if (this.remaining === 0) this.complete(take === d.length);
   }

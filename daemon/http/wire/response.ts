@@ -1,10 +1,11 @@
 // The response half of one exchange on a wire-path connection. It speaks the
 // part of Node's ServerResponse the gateway uses (writeHead/write/end/destroy,
 // 'drain' and 'close'), so the gateway serves either path with the same code,
-// but writes straight to the socket. Writes made in one tick leave in one
-// socket write (the head with the first data, the last data with the final
-// chunk), as Node's own response does; each write() is still exactly one chunk
-// on the wire (no re-chunking).
+// but writes straight to the socket. The head leaves with the data written in
+// its tick, and end()'s data with the final chunk, in one socket write each,
+// as Node's own response does; any other write() goes to the socket at once,
+// a stream's token without waiting for the end of the tick. Each write() is
+// still exactly one chunk on the wire (no re-chunking).
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { isFieldLines, isFieldValue, isToken } from './head.js';
@@ -50,6 +51,30 @@ const CRLF = '\r\n';
 function flushTick(res: WireResponse): void {
   res.flush();
 }
+
+/**
+ * A stream's chunk (a token or a few) framed in one buffer: when it is a
+ * write's only piece, as for every token after the first, it goes to the
+ * socket as is instead of as three pieces copied together again.
+ */
+function framed(data: Buffer): Buffer {
+  // The size's hex digits written byte by byte: a string and a latin1 write
+  // (a call into C++) per token cost more than the copy of the token itself.
+  const n = data.length;
+  let digits = 1;
+  for (let v = n >>> 4; v > 0; v >>>= 4) digits++;
+  const out = Buffer.allocUnsafe(digits + n + 4);
+  for (let i = digits - 1, v = n; i >= 0; i--, v >>>= 4) out[i] = HEX_DIGITS[v & 15]!;
+  out[digits] = 0x0d;
+  out[digits + 1] = 0x0a;
+  out.set(data, digits + 2);
+  out[digits + 2 + n] = 0x0d;
+  out[digits + 3 + n] = 0x0a;
+  return out;
+}
+
+/** '0'-'9', 'a'-'f'. */
+const HEX_DIGITS = [0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66];
 
 // A tick's pieces are copied into one buffer up to this size (one plain
 // write); a bigger batch goes out as a writev of the pieces themselves.
@@ -205,7 +230,10 @@ export class WireResponse {
   write(chunk: Buffer | string): boolean {
     if (this.destroyed || this.writableFinished) return false;
     if (!this.headersSent) this.writeHead(this.statusCode);
-    this.put(chunk);
+    // Nothing of this tick waits (the head is out): a stream's token goes to
+    // the socket now, without a tick to collect nothing else.
+    if (this.head === null && this.batch === null) return this.send(chunk);
+    this.put(chunk, true);
     // The socket's own measure of a slow client, counting what waits in this tick's batch.
     if (this.socket.writableLength + this.batchBytes < this.socket.writableHighWaterMark) return true;
     this.owesDrain = true;
@@ -215,12 +243,12 @@ export class WireResponse {
   end(chunk?: Buffer | string): this {
     if (this.destroyed || this.writableFinished) return this;
     if (!this.headersSent) this.writeHead(this.statusCode, chunk === undefined ? { 'content-length': 0 } : { 'content-length': Buffer.byteLength(chunk) });
-    if (chunk !== undefined && chunk.length > 0) this.put(chunk);
+    if (chunk !== undefined && chunk.length > 0) this.put(chunk, false);
     else if (this.head !== null) {
-      this.queue(this.head);
+      this.enqueue(this.head);
       this.head = null;
     }
-    if (this.chunked) this.queue(LAST_CHUNK);
+    if (this.chunked) this.enqueue(LAST_CHUNK);
     // The last write: nothing more to collect, and what the caller does next
     // (metering, bookkeeping) need not delay the client.
     this.flush();
@@ -252,6 +280,34 @@ export class WireResponse {
       s.uncork();
       ok = s.writableLength < s.writableHighWaterMark;
     }
+    this.drained(ok);
+  }
+
+  /** A write() with nothing queued before it: one chunk, framed, straight to the socket. */
+  private send(chunk: Buffer | string): boolean {
+    const s = this.socket;
+    // Strings from callers are UTF-8 text (an error body).
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    let ok: boolean;
+    if (!this.chunked) ok = s.write(data);
+    else if (data.length === 0) ok = s.writableLength < s.writableHighWaterMark;
+    else if (data.length > COPY_LIMIT) {
+      s.cork();
+      s.write(data.length.toString(16) + CRLF, 'latin1');
+      s.write(data);
+      s.write(CRLF, 'latin1');
+      s.uncork();
+      ok = s.writableLength < s.writableHighWaterMark;
+    } else ok = s.write(framed(data));
+    if (!ok) {
+      this.owesDrain = true;
+      this.drained(false);
+    }
+    return ok;
+  }
+
+  /** After a write to the socket: the 'drain' owed to the caller, now or once the socket drains. */
+  private drained(ok: boolean): void {
     if (!this.owesDrain || this.awaitingDrain) return;
     if (ok) {
       this.owesDrain = false;
@@ -259,18 +315,23 @@ export class WireResponse {
       return;
     }
     this.awaitingDrain = true;
-    s.once('drain', () => {
+    this.socket.once('drain', () => {
       this.awaitingDrain = false;
       this.owesDrain = false;
       this.emit('drain');
     });
   }
 
-  /** Adds a piece to this tick's batch; strings are latin1 (heads and chunk framing). */
+  /** Adds a piece to this tick's batch, written by flush() at the end of the tick; strings are latin1 (heads and chunk framing). */
   private queue(piece: Buffer | string): void {
+    this.enqueue(piece, true);
+  }
+
+  /** Adds a piece to the batch; `tick`: schedule its flush at the end of the tick (else the caller flushes, as end() does). */
+  private enqueue(piece: Buffer | string, tick = false): void {
     if (this.batch === null) {
+      if (tick) process.nextTick(flushTick, this);
       this.batch = [piece];
-      process.nextTick(flushTick, this);
     } else this.batch.push(piece);
     this.batchBytes += piece.length;
   }
@@ -291,34 +352,26 @@ export class WireResponse {
     this.finish();
   }
 
-  private put(chunk: Buffer | string): void {
+  /** Queues `chunk`, framed, behind the head if it is still waiting; `tick`: flush at the end of the tick (else the caller flushes). */
+  private put(chunk: Buffer | string, tick: boolean): void {
     if (this.head !== null) {
-      this.queue(this.head);
+      this.enqueue(this.head, tick);
       this.head = null;
     }
     // Strings from callers are UTF-8 text (an error body); the batch writes strings as latin1.
     const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (!this.chunked) {
-      this.queue(data);
+      this.enqueue(data, tick);
       return;
     }
     if (data.length === 0) return;
     if (data.length > COPY_LIMIT) {
-      this.queue(data.length.toString(16) + CRLF);
-      this.queue(data);
-      this.queue(CRLF);
+      this.enqueue(data.length.toString(16) + CRLF, tick);
+      this.enqueue(data, tick);
+      this.enqueue(CRLF, tick);
       return;
     }
-    // A stream's chunk (a token or a few) framed in one buffer: when it is the
-    // tick's only piece, as for every token after the first, flush() writes it
-    // as is instead of collecting three pieces and copying them again.
-    const size = data.length.toString(16);
-    const framed = Buffer.allocUnsafe(size.length + data.length + 4);
-    framed.write(size + CRLF, 0, 'latin1');
-    framed.set(data, size.length + 2);
-    framed[framed.length - 2] = 0x0d;
-    framed[framed.length - 1] = 0x0a;
-    this.queue(framed);
+    this.enqueue(framed(data), tick);
   }
 
   private finish(): void {

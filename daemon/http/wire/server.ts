@@ -35,7 +35,7 @@ export interface WireOptions {
   // The deadlines of Node's own server, so that a slow client meets the same
   // limits on either path. Each defaults to the server's setting when
   // installWire runs; 0 turns one off, as on Node's server.
-  /** Idle time before a kept-alive connection is closed (Node's keepAliveTimeout). */
+  /** Idle time before a kept-alive connection is closed (Node's keepAliveTimeout), at the next check: never sooner. */
   keepAliveTimeoutMs?: number;
   /** From a request's first byte to the end of its head; then 408 and close (Node's headersTimeout). */
   headersTimeoutMs?: number;
@@ -95,8 +95,9 @@ export function installWire(server: Server, opts: WireOptions): Wire {
     live.add(conn);
   });
   // One timer for all connections, as Node's server does, rather than one
-  // armed and cleared per request on the hot path.
-  if (limits.headersMs > 0 || limits.requestMs > 0) {
+  // armed and cleared per request on the hot path, or refreshed at every read
+  // and write as a socket's own timeout is (a stream's every token).
+  if (limits.headersMs > 0 || limits.requestMs > 0 || limits.keepAliveMs > 0) {
     const timer = setInterval(() => {
       const now = performance.now();
       for (const c of live) c.checkDeadlines(now);
@@ -130,6 +131,8 @@ class WireConnection {
   /** A request said `Connection: close`: nothing after it is read. */
   private closing = false;
   private readonly keepAliveS: number;
+  /** Since when nothing is in progress (performance.now()): the connection's start, or its last response's end. */
+  private idleSince = performance.now();
 
   constructor(
     readonly socket: Socket,
@@ -143,8 +146,6 @@ class WireConnection {
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
-    socket.on('timeout', this.onTimeout);
-    socket.setTimeout(limits.keepAliveMs);
   }
 
   private readonly onData = (d: Buffer) => {
@@ -172,22 +173,24 @@ class WireConnection {
     this.socket.end();
   };
   private readonly onError = () => {};
-  // One idle timer for the connection's life, refreshed by Node on every read
-  // and write. It closes a connection with nothing in progress; a request
-  // being read is left to the head and request deadlines, and one being
-  // served to the gateway (a cold start can take minutes).
-  private readonly onTimeout = () => {
-    if (!this.active && this.messageStart < 0) this.socket.destroy();
-  };
   private readonly onClose = () => {
     this.release();
     this.gone();
     this.active?.socketClosed();
   };
 
-  /** Called by installWire's timer: a request read too slowly gets Node's 408 and the connection closes. */
+  /**
+   * Called by installWire's timer: a request read too slowly gets Node's 408
+   * and the connection closes; so does, without a word, one idle for the
+   * keep-alive timeout (Node's keepAliveTimeout). A request being served is
+   * left to the gateway (a cold start can take minutes).
+   */
   checkDeadlines(now: number): void {
-    if (this.messageStart < 0 || this.active || this.handedOff) return;
+    if (this.active || this.handedOff) return;
+    if (this.messageStart < 0) {
+      if (this.limits.keepAliveMs > 0 && now - this.idleSince >= this.limits.keepAliveMs) this.socket.destroy();
+      return;
+    }
     const age = now - this.messageStart;
     const { headersMs, requestMs } = this.limits;
     if ((this.head === null && headersMs > 0 && age >= headersMs) || (requestMs > 0 && age >= requestMs)) {
@@ -326,6 +329,7 @@ class WireConnection {
   private readonly done = (res: WireResponse) => {
     if (this.active !== res) return;
     this.active = null;
+    this.idleSince = performance.now();
     const socket = this.socket;
     if (socket.destroyed) return;
     if (!res.writableFinished || res.destroyed) return;
@@ -379,8 +383,6 @@ class WireConnection {
     s.off('end', this.onEnd);
     s.off('error', this.onError);
     s.off('close', this.onClose);
-    s.off('timeout', this.onTimeout);
-    s.setTimeout(0);
     this.scan = null;
     this.messageStart = -1;
     const held = this.take();
