@@ -7,7 +7,7 @@ import type { DeploymentInput } from '../contract/deployment.js';
 import type { ManifestDocument } from './documents.js';
 import { Fields } from './fields.js';
 import { readEngineContainer, SCHEDULING_REASON } from './container.js';
-import { readBerthAnnotations, readResources } from './kubernetes.js';
+import { deploymentParts, readBerthAnnotations, readResources } from './kubernetes.js';
 import type { PlatformResult } from './types.js';
 
 export const KNATIVE_GROUP = 'serving.knative.dev';
@@ -106,7 +106,6 @@ function readService(doc: ManifestDocument): { input: DeploymentInput & { name: 
   }
   f.ignore(['spec', 'traffic'], 'traffic splits between revisions; Berth runs one revision');
 
-  const gpuType = resources.gpu.gpuType ?? berth.gpuType;
   const input: DeploymentInput & { name: string } = {
     name: doc.name,
     servedName: berth.servedNames ?? container.flags.servedNames?.names ?? [doc.name],
@@ -114,23 +113,8 @@ function readService(doc: ManifestDocument): { input: DeploymentInput & { name: 
     backend: container.backend,
     ...(container.backendVersion ? { backendVersion: container.backendVersion } : {}),
     backendArgs: container.flags.backendArgs.map((t) => t.text),
-    resource: {
-      workers: berth.workers ?? 1,
-      gpu: { count: resources.gpu.count, ...(gpuType ? { gpuType } : {}) },
-      ...(resources.cpu ? { cpu: resources.cpu } : {}),
-      ...(resources.mem ? { mem: resources.mem } : {}),
-    },
-    scale: {
-      min,
-      max,
-      ...(berth.idleTime !== undefined ? { idleTime: berth.idleTime } : {}),
-      ...(rpsValue !== undefined ? { rpsValue } : {}),
-      ...(inFlightValue !== undefined ? { inFlightValue } : {}),
-      ...(berth.ttft ? { ttft: berth.ttft } : {}),
-    },
+    ...deploymentParts(berth, resources, { min, max, rpsValue, inFlightValue }),
     env: container.env,
-    fallback: berth.fallback ?? [],
-    ...(berth.loras ? { loras: berth.loras } : {}),
   };
   const kept: Record<string, unknown> = {};
   if (container.image) kept.image = container.image;

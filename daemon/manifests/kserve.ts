@@ -9,7 +9,7 @@ import type { ManifestDocument } from './documents.js';
 import type { Token } from './engine-command.js';
 import { Fields } from './fields.js';
 import { readEngineContainer, SCHEDULING_REASON } from './container.js';
-import { localPath, readBerthAnnotations, readEnv, readResources, type Resources } from './kubernetes.js';
+import { deploymentParts, localPath, readBerthAnnotations, readEnv, readResources, type Resources } from './kubernetes.js';
 import type { Path } from './paths.js';
 import type { PlatformResult } from './types.js';
 
@@ -169,7 +169,6 @@ function readInferenceService(isvc: ManifestDocument, runtimes: ManifestDocument
   for (const k of ['tolerations', 'nodeSelector', 'affinity', 'serviceAccountName', 'imagePullSecrets', 'schedulerName', 'priorityClassName']) f.ignore([...pred, k], SCHEDULING_REASON);
   f.ignore([...model, 'name'], 'the container\'s name in the pod');
 
-  const gpuType = resources.gpu.gpuType ?? berth.gpuType;
   const input: DeploymentInput & { name: string } = {
     name: isvc.name,
     servedName: berth.servedNames ?? container.flags.servedNames?.names ?? [isvc.name],
@@ -177,23 +176,8 @@ function readInferenceService(isvc: ManifestDocument, runtimes: ManifestDocument
     backend: container.backend,
     ...(container.backendVersion ? { backendVersion: container.backendVersion } : {}),
     backendArgs: container.flags.backendArgs.map((t) => t.text),
-    resource: {
-      workers: berth.workers ?? 1,
-      gpu: { count: resources.gpu.count, ...(gpuType ? { gpuType } : {}) },
-      ...(resources.cpu ? { cpu: resources.cpu } : {}),
-      ...(resources.mem ? { mem: resources.mem } : {}),
-    },
-    scale: {
-      min,
-      max,
-      ...(berth.idleTime !== undefined ? { idleTime: berth.idleTime } : {}),
-      ...(rpsValue !== undefined ? { rpsValue } : {}),
-      ...(inFlightValue !== undefined ? { inFlightValue } : {}),
-      ...(berth.ttft ? { ttft: berth.ttft } : {}),
-    },
+    ...deploymentParts(berth, resources, { min, max, rpsValue, inFlightValue }),
     env: container.env,
-    fallback: berth.fallback ?? [],
-    ...(berth.loras ? { loras: berth.loras } : {}),
   };
   const kept: Record<string, unknown> = { runtime: runtime.name, modelFormat: format };
   if (container.image) kept.image = container.image;

@@ -2,7 +2,7 @@
 // its env, the engine version in an image tag, and the `berth/*` annotations
 // an export writes for what a platform has no field for (so applying an export
 // gives back the same deployment).
-import type { Backend } from '../contract/deployment.js';
+import type { Backend, DeploymentInput } from '../contract/deployment.js';
 import { listEngines } from '../engines/catalogue.js';
 import { compareVersions, isVersion } from '../engines/versions.js';
 import type { Fields } from './fields.js';
@@ -209,6 +209,38 @@ export function readBerthAnnotations(f: Fields, path: Path): BerthAnnotations {
   const version = f.str(at(A.backendVersion));
   if (version) out.backendVersion = version;
   return out;
+}
+
+/**
+ * The parts of a deployment every manifest reader builds alike: resources,
+ * scale, and what only the `berth/*` annotations carry. `scale` holds what the
+ * format itself says (replica bounds, and a target where it has one).
+ */
+export function deploymentParts(
+  berth: BerthAnnotations,
+  resources: Resources,
+  scale: { min: number; max: number; rpsValue?: number; inFlightValue?: number | null },
+): Pick<DeploymentInput, 'resource' | 'scale' | 'fallback' | 'loras'> {
+  const gpuType = resources.gpu.gpuType ?? berth.gpuType;
+  const { min, max, rpsValue, inFlightValue } = scale;
+  return {
+    resource: {
+      workers: berth.workers ?? 1,
+      gpu: { count: resources.gpu.count, ...(gpuType ? { gpuType } : {}) },
+      ...(resources.cpu ? { cpu: resources.cpu } : {}),
+      ...(resources.mem ? { mem: resources.mem } : {}),
+    },
+    scale: {
+      min,
+      max,
+      ...(berth.idleTime !== undefined ? { idleTime: berth.idleTime } : {}),
+      ...(rpsValue !== undefined ? { rpsValue } : {}),
+      ...(inFlightValue !== undefined ? { inFlightValue } : {}),
+      ...(berth.ttft ? { ttft: berth.ttft } : {}),
+    },
+    fallback: berth.fallback ?? [],
+    ...(berth.loras ? { loras: berth.loras } : {}),
+  };
 }
 
 /** The annotations an export writes for `d`'s fields that `native` (what the format says itself) does not carry. */

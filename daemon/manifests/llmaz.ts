@@ -7,7 +7,7 @@ import type { ManifestDocument } from './documents.js';
 import { engineFlags, type Token } from './engine-command.js';
 import type { IgnoredField } from '../contract/manifests.js';
 import { Fields } from './fields.js';
-import { backendVersionFor, localPath, readBerthAnnotations, readEnv, readResources } from './kubernetes.js';
+import { backendVersionFor, deploymentParts, localPath, readBerthAnnotations, readEnv, readResources } from './kubernetes.js';
 import type { PlatformResult } from './types.js';
 
 export const LLMAZ_KINDS = { OpenModel: 'llmaz.io', Playground: 'inference.llmaz.io' } as const;
@@ -112,7 +112,6 @@ function readPlayground(doc: ManifestDocument, models: Map<string, Model>): { in
   const max = maxReplicas ?? Math.max(min, 1);
   if (min > max) f.fail(['spec', 'elasticConfig', 'minReplicas'], `${min} replicas at least, but ${max} at most`);
 
-  const gpuType = resources.gpu.gpuType ?? berth.gpuType;
   const input: DeploymentInput & { name: string } = {
     name: doc.name,
     servedName: berth.servedNames ?? [model.doc.name!],
@@ -120,23 +119,8 @@ function readPlayground(doc: ManifestDocument, models: Map<string, Model>): { in
     backend,
     ...(backendVersion ? { backendVersion } : {}),
     backendArgs: flags.backendArgs.map((t) => t.text),
-    resource: {
-      workers: berth.workers ?? 1,
-      gpu: { count: resources.gpu.count, ...(gpuType ? { gpuType } : {}) },
-      ...(resources.cpu ? { cpu: resources.cpu } : {}),
-      ...(resources.mem ? { mem: resources.mem } : {}),
-    },
-    scale: {
-      min,
-      max,
-      ...(berth.idleTime !== undefined ? { idleTime: berth.idleTime } : {}),
-      ...(berth.rpsValue !== undefined ? { rpsValue: berth.rpsValue } : {}),
-      ...(berth.inFlightValue !== undefined ? { inFlightValue: berth.inFlightValue } : {}),
-      ...(berth.ttft ? { ttft: berth.ttft } : {}),
-    },
+    ...deploymentParts(berth, resources, { min, max, rpsValue: berth.rpsValue, inFlightValue: berth.inFlightValue }),
     env,
-    fallback: berth.fallback ?? [],
-    ...(berth.loras ? { loras: berth.loras } : {}),
   };
   return { input, warnings, model, f };
 }
