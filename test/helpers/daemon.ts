@@ -1,7 +1,7 @@
 // Starts a real daemon in this process (or as a child process) with the fakes
 // on its tool paths: the daemon code is the production code, only settings
 // point at test/fakes.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,15 +20,63 @@ export function tempHome(): string {
   return mkdtempSync(join(tmpdir(), 'berth-test-'));
 }
 
+const SLOTS = 120;
+const SLOT_DIR = join(tmpdir(), 'berth-test-port-slots');
+const mySlots: string[] = [];
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
- * A port range of its own per test daemon, so concurrent test files rarely
- * share one (and the allocator's probe settles it when they do). Below Linux's
- * ephemeral range (32768-60999): there, any client socket on the machine (a
- * test's own requests, a benchmark's thousand streams) may hold the port an
- * engine is about to bind, and the engine fails with "Address already in use".
+ * A port range of its own per test daemon: one of 120 slots of 100 ports,
+ * claimed with an exclusive file so that no two test processes on the machine
+ * hold the same slot (a random pick shared one about once a run, and an
+ * engine of one daemon then bound the port another daemon had just probed
+ * free, so the second daemon's readiness probe reached the first one's
+ * engine). A slot is held until this process exits; one whose owner is gone
+ * is taken over. Below Linux's ephemeral range (32768-60999): there, any
+ * client socket on the machine (a test's own requests, a benchmark's thousand
+ * streams) may hold the port an engine is about to bind.
  */
 export function randomPortBase(): number {
-  return 20000 + Math.floor(Math.random() * 120) * 100;
+  mkdirSync(SLOT_DIR, { recursive: true });
+  const first = Math.floor(Math.random() * SLOTS);
+  const claim = (file: string): boolean => {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+    } catch {
+      return false;
+    }
+    if (mySlots.length === 0) process.once('exit', () => mySlots.forEach((f) => rmSync(f, { force: true })));
+    mySlots.push(file);
+    return true;
+  };
+  const owner = (file: string): number => {
+    try {
+      return Number(readFileSync(file, 'utf8').trim()) || 0;
+    } catch {
+      return 0;
+    }
+  };
+  // First lap: free slots only. Second lap: take over slots whose owner is gone.
+  for (let i = 0; i < SLOTS * 2; i++) {
+    const slot = (first + i) % SLOTS;
+    const file = join(SLOT_DIR, String(slot));
+    if (i >= SLOTS) {
+      const pid = owner(file);
+      if (pid === process.pid || (pid > 0 && alive(pid))) continue;
+      rmSync(file, { force: true });
+    }
+    if (claim(file)) return 20000 + slot * 100;
+  }
+  // Every slot held by a live process: share one, as before.
+  return 20000 + first * 100;
 }
 
 export interface TestDaemon extends RunningDaemon {
