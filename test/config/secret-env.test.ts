@@ -4,19 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { keepRedactedSecrets, mergePatch, normalizeDeployment } from '../../daemon/config/deployment.js';
 import { REDACTED, redactSecrets } from '../../daemon/contract/deployment.js';
-import { HttpError } from '../../daemon/http/errors.js';
+import { refusal } from '../helpers/refusal.js';
 
 const spec = (over: Record<string, unknown> = {}) => ({ name: 'gated', modelId: 'meta-llama/Llama-3.1-8B', backend: 'vllm', ...over });
-
-function refusal(fn: () => unknown): HttpError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof HttpError) return err;
-    throw err;
-  }
-  assert.fail('expected a refusal');
-}
 
 describe('secretEnv', () => {
   it('is refused when the same name is in env, or when its value is the placeholder', () => {

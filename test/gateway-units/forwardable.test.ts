@@ -2,19 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assertForwardablePath, forwardHeaders } from '../../daemon/gateway/forwardable.js';
-import { HttpError } from '../../daemon/http/errors.js';
+import { refusal } from '../helpers/refusal.js';
 
 const lookup = (h: Record<string, string>) => ({ get: (name: string) => h[name] });
-
-function refusal(fn: () => unknown): HttpError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof HttpError, String(err));
-    return err;
-  }
-  assert.fail('expected a refusal');
-}
 
 describe('assertForwardablePath', () => {
   it('passes visible ASCII, percent-encoding and a route the gateway does not know', () => {

@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { normalizeDeployment } from '../../daemon/config/deployment.js';
 import { buildPlan } from '../../daemon/engines/plan.js';
-import { HttpError } from '../../daemon/http/errors.js';
 import { parsePlainCredential } from '../../daemon/platforms/alaya/auth.js';
 import { translateAlaya } from '../../daemon/platforms/alaya/translate.js';
+import { refusal } from '../helpers/refusal.js';
 
 const EXAMPLE = JSON.parse(readFileSync(new URL('../fixtures/platforms/alaya-quickstart.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const body = (over: Record<string, unknown> = {}) => ({ ...structuredClone(EXAMPLE), ...over });
@@ -16,16 +16,6 @@ const body = (over: Record<string, unknown> = {}) => ({ ...structuredClone(EXAMP
 function planOf(b: unknown, gpus: number[]) {
   const d = normalizeDeployment(translateAlaya(b, 'svc-1').input);
   return { d, plan: buildPlan({ deployment: d, gpus, port: 30000, interpreter: 'python' }) };
-}
-
-function refusal(fn: () => unknown): HttpError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof HttpError) return err;
-    throw err;
-  }
-  assert.fail('expected a refusal');
 }
 
 describe('Alaya QuickStart: the published example', () => {

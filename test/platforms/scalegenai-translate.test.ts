@@ -8,9 +8,9 @@ import { describe, it } from 'node:test';
 import { normalizeDeployment } from '../../daemon/config/deployment.js';
 import { REDACTED } from '../../daemon/contract/deployment.js';
 import { buildPlan } from '../../daemon/engines/plan.js';
-import { HttpError } from '../../daemon/http/errors.js';
 import { checkTranslation } from '../../daemon/platforms/common.js';
 import { translateScaleGenAi } from '../../daemon/platforms/scalegenai/translate.js';
+import { refusal } from '../helpers/refusal.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/platforms/${name}`, import.meta.url), 'utf8');
 const EXAMPLE = JSON.parse(fixture('scalegenai-create-example.json')) as Record<string, unknown>;
@@ -23,16 +23,6 @@ const translate = (b: unknown) => translateScaleGenAi(b, OPTS);
 function planOf(b: unknown, gpus: number[]) {
   const d = normalizeDeployment(translate(b).input);
   return { d, plan: buildPlan({ deployment: d, gpus, port: 30000, interpreter: 'python' }) };
-}
-
-function refusal(fn: () => unknown): HttpError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof HttpError) return err;
-    throw err;
-  }
-  assert.fail('expected a refusal');
 }
 
 const fields = (b: unknown) => translate(b).input.source!.ignored!.map((i) => i.field);
