@@ -19,12 +19,11 @@ import { LaunchError } from './launch-error.js';
 import { signalGroup } from './process-group.js';
 import { checkCwd, resolveExecutable } from './resolve-executable.js';
 import type { ExitInfo, Launcher, LaunchSpec, RunningProcess } from './types.js';
+import { OutputFanout } from './output-fanout.js';
 
 const DEFAULT_COLS = 200;
 const DEFAULT_ROWS = 50;
 
-/** Output kept for a process nobody listens to yet, in UTF-16 code units. */
-const BACKLOG_LIMIT = 1 << 20;
 
 /**
  * node-pty always sets PWD (to the cwd) and, when the env has none, TERM=xterm
@@ -98,9 +97,7 @@ class PtyProcess implements RunningProcess {
   readonly pid: number;
   readonly startTime: string | null;
   readonly exited: Promise<ExitInfo>;
-  private readonly listeners = new Set<(chunk: string) => void>();
-  private backlog: string[] | null = [];
-  private backlogSize = 0;
+  private readonly output = new OutputFanout();
 
   constructor(term: IPty) {
     this.pid = term.pid;
@@ -108,7 +105,7 @@ class PtyProcess implements RunningProcess {
     // thread) at any moment, after which its start time is gone for good.
     this.startTime = readStartTime(term.pid);
     const slave = holdSlaveOpen(term);
-    term.onData((chunk) => this.emit(chunk));
+    term.onData((chunk) => this.output.emit(chunk));
     // node-pty emits exit only once the pty socket is closed: at EOF, or 200 ms
     // after the leader was reaped when something keeps the pty open (always
     // our slave fd, see holdSlaveOpen). No data event follows it, which is
@@ -122,19 +119,7 @@ class PtyProcess implements RunningProcess {
   }
 
   onData(listener: (chunk: string) => void): () => void {
-    this.listeners.add(listener);
-    const backlog = this.backlog;
-    if (backlog) {
-      this.backlog = null;
-      // Replayed in a microtask so the listener never runs before onData()
-      // returns; no pty data event can come in between (those are I/O callbacks).
-      queueMicrotask(() => {
-        for (const chunk of backlog) if (this.listeners.has(listener)) listener(chunk);
-      });
-    }
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.output.subscribe(listener);
   }
 
   signal(sig: NodeJS.Signals): void {
@@ -142,29 +127,6 @@ class PtyProcess implements RunningProcess {
     // 200 ms after reaping the leader, and from the reap on the pid is only
     // reserved while group members remain (see signalGroup).
     signalGroup(this.pid, sig);
-  }
-
-  private emit(chunk: string): void {
-    if (this.backlog) {
-      this.backlog.push(chunk);
-      this.backlogSize += chunk.length;
-      while (this.backlogSize > BACKLOG_LIMIT && this.backlog.length > 1) {
-        this.backlogSize -= this.backlog.shift()!.length;
-      }
-      return;
-    }
-    for (const listener of [...this.listeners]) {
-      if (!this.listeners.has(listener)) continue; // unsubscribed by an earlier listener
-      try {
-        listener(chunk);
-      } catch (err) {
-        // One broken listener must not starve the others (the log, readiness);
-        // rethrown outside this loop so the bug still surfaces.
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
   }
 }
 

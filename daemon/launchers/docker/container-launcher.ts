@@ -12,6 +12,7 @@ import { DockerApiError, type DockerApi } from './engine-api.js';
 import { dockerLaunchError } from './errors.js';
 import { imagePresent, pullImage } from './pull.js';
 import { LABELS } from './container-spec.js';
+import { OutputFanout } from '../output-fanout.js';
 
 export interface ContainerLauncherOptions {
   /** The Engine API, or a LaunchError saying why Docker cannot be used. */
@@ -26,7 +27,6 @@ export interface ContainerLauncherOptions {
   pullReportMs?: number;
 }
 
-const BACKLOG_LIMIT = 1 << 20;
 /** After the container exits, how long its log stream may take to deliver the last lines. */
 const LOG_DRAIN_MS = 2_000;
 const GPU_POLL_MS = 250;
@@ -52,9 +52,7 @@ export function topPids(top: { Titles?: string[]; Processes?: string[][] } | nul
 class ContainerProcess implements RunningProcess {
   readonly startTime = null;
   readonly exited: Promise<ExitInfo>;
-  private readonly listeners = new Set<(chunk: string) => void>();
-  private backlog: string[] | null = [];
-  private backlogSize = 0;
+  private readonly output = new OutputFanout();
   /** Host pids seen in the container: what the GPUs must stop showing. */
   private readonly pids = new Set<number>();
   private readonly logs: AbortController = new AbortController();
@@ -71,12 +69,12 @@ class ContainerProcess implements RunningProcess {
     const logsDone = api
       .stream('GET', `/containers/${id}/logs?follow=1&stdout=1&stderr=1`, (c) => {
         const text = decoder.write(c);
-        if (text) this.emit(text);
+        if (text) this.output.emit(text);
       }, { signal: this.logs.signal })
       .catch(() => undefined)
       .then(() => {
         const rest = decoder.end();
-        if (rest) this.emit(rest);
+        if (rest) this.output.emit(rest);
       });
     this.exited = api
       .json<{ StatusCode?: number }>('POST', `/containers/${id}/wait`, undefined, { timeoutMs: null })
@@ -91,17 +89,7 @@ class ContainerProcess implements RunningProcess {
   }
 
   onData(listener: (chunk: string) => void): () => void {
-    this.listeners.add(listener);
-    const backlog = this.backlog;
-    if (backlog) {
-      this.backlog = null;
-      queueMicrotask(() => {
-        for (const chunk of backlog) if (this.listeners.has(listener)) listener(chunk);
-      });
-    }
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.output.subscribe(listener);
   }
 
   signal(sig: NodeJS.Signals): void {
@@ -141,25 +129,6 @@ class ContainerProcess implements RunningProcess {
   private async notePids(): Promise<void> {
     const top = await this.api.json<{ Titles?: string[]; Processes?: string[][] }>('GET', `/containers/${this.id}/top`).catch(() => null);
     for (const p of topPids(top)) this.pids.add(p);
-  }
-
-  private emit(chunk: string): void {
-    if (this.backlog) {
-      this.backlog.push(chunk);
-      this.backlogSize += chunk.length;
-      while (this.backlogSize > BACKLOG_LIMIT && this.backlog.length > 1) this.backlogSize -= this.backlog.shift()!.length;
-      return;
-    }
-    for (const listener of [...this.listeners]) {
-      if (!this.listeners.has(listener)) continue;
-      try {
-        listener(chunk);
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
   }
 }
 
