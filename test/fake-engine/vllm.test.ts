@@ -90,6 +90,15 @@ describe('vLLM: start-up and routes', () => {
     assert.match(text, new RegExp(`^vllm:generation_tokens_total\\{engine="0",model_name="qwen"\\} ${state.completedTokens}\\.0$`, 'm'));
     assert.match(text, /^vllm:request_success_total\{engine="0",finished_reason="length",model_name="qwen"\} 1\.0$/m);
     assert.match(text, /^vllm:num_requests_running\{engine="0",model_name="qwen"\} 0\.0$/m);
+    // A histogram as prometheus_client writes one: cumulative buckets, +Inf equal to the count, the sum of what was observed.
+    const family = 'vllm:request_generation_tokens';
+    const sample = (suffix: string) => [...text.matchAll(new RegExp(`^${family}_${suffix}\\{[^}]*\\} (\\S+)$`, 'gm'))].map((m) => Number(m[1]));
+    const buckets = sample('bucket');
+    const [count] = sample('count');
+    assert.ok(buckets.length > 1 && count! > 0, 'buckets and a count');
+    assert.deepEqual([...buckets].sort((a, b) => a - b), buckets, 'cumulative');
+    assert.equal(buckets.at(-1), count);
+    assert.deepEqual(sample('sum'), [state.completedTokens]);
   });
 });
 

@@ -19,8 +19,13 @@ export interface Finished {
 export class Metrics {
   private readonly template: string[];
   private readonly created = Date.now() / 1000;
-  /** Per histogram family: observed value → how many times. Appending must stay O(1) per request (the bench runs 100k+). */
-  private readonly obs = new Map<string, Map<number, number>>();
+  /**
+   * Per histogram family: counts per bucket of the template's own bounds, the
+   * sum and the count, as prometheus_client keeps them. Kept as buckets, not
+   * values: the bench streams millions of tokens, and a scrape every 2 s must
+   * cost the same after them as before.
+   */
+  private readonly hists = new Map<string, Histogram>();
   private readonly totals = { prompt: 0, generation: 0, requests: 0 };
   private readonly byReason = new Map<string, number>();
   private lastRequestAt = 0;
@@ -31,6 +36,19 @@ export class Metrics {
     private readonly loraEnabled: boolean,
   ) {
     this.template = responseFixture(`${engine}-metrics.txt`).replace(/\n$/, '').split('\n');
+    for (const line of this.template) {
+      const m = /^([\w:]+)_bucket\{.*le="([^"]+)"/.exec(line);
+      if (!m) continue;
+      const family = m[1] as string;
+      let h = this.hists.get(family);
+      if (!h) this.hists.set(family, (h = { bounds: [], counts: [], sum: 0, count: 0 }));
+      const le = m[2] === '+Inf' ? Infinity : Number(m[2]);
+      if (!h.bounds.includes(le)) h.bounds.push(le);
+    }
+    for (const h of this.hists.values()) {
+      h.bounds.sort((a, b) => a - b);
+      h.counts = h.bounds.map(() => 0);
+    }
   }
 
   record(f: Finished): void {
@@ -65,9 +83,14 @@ export class Metrics {
             'sglang:e2e_request_latency_seconds': [f.e2e],
           };
     for (const [k, values] of Object.entries(hist)) {
-      let counts = this.obs.get(k);
-      if (!counts) this.obs.set(k, (counts = new Map()));
-      for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+      const h = this.hists.get(k);
+      if (!h) continue; // a family the fixture has no buckets for
+      for (const v of values) {
+        const i = h.bounds.findIndex((b) => v <= b);
+        if (i >= 0) h.counts[i]! += 1;
+        h.sum += v;
+        h.count += 1;
+      }
     }
   }
 
@@ -113,13 +136,25 @@ export class Metrics {
   }
 
   private histogramSample(family: string, name: string, labels: string): number {
-    const counts = [...(this.obs.get(family) ?? new Map<number, number>())];
-    const total = counts.reduce((n, [, c]) => n + c, 0);
-    if (name === `${family}_count`) return total;
-    if (name === `${family}_sum`) return counts.reduce((sum, [v, c]) => sum + v * c, 0);
-    const le = /le="([^"]+)"/.exec(labels)?.[1] ?? '+Inf';
-    return le === '+Inf' ? total : counts.reduce((n, [v, c]) => (v <= Number(le) ? n + c : n), 0);
+    const h = this.hists.get(family);
+    if (!h) return 0;
+    if (name === `${family}_count`) return h.count;
+    if (name === `${family}_sum`) return h.sum;
+    const raw = /le="([^"]+)"/.exec(labels)?.[1] ?? '+Inf';
+    const le = raw === '+Inf' ? Infinity : Number(raw);
+    let n = 0;
+    for (let i = 0; i < h.bounds.length && h.bounds[i]! <= le; i++) n += h.counts[i]!;
+    return n;
   }
+}
+
+interface Histogram {
+  /** Upper bounds, ascending, +Inf last. */
+  bounds: number[];
+  /** Observations per bucket (not cumulative). */
+  counts: number[];
+  sum: number;
+  count: number;
 }
 
 function escapeLabel(s: string): string {
