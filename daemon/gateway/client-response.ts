@@ -19,6 +19,12 @@ export interface ClientResponse {
   flushHeaders(): void;
   /** false: the client is slow, wait for 'drain'. */
   write(chunk: Buffer): boolean;
+  /**
+   * The wire path's write of data the engine sent chunked: `framed` is the
+   * same data as received, in whole chunks, sent as is where it can be.
+   * Absent on Node's response.
+   */
+  writeFramed?(framed: Buffer, data: Buffer): boolean;
   end(chunk?: string | Buffer): unknown;
   destroy(): unknown;
   on(event: 'close' | 'drain', fn: () => void): unknown;

@@ -96,7 +96,7 @@ export function forward(res: ClientResponse, opts: ForwardOptions): Promise<Forw
       // A stream's headers go out now, not with its first event.
       if (tap) res.flushHeaders();
     },
-    onData(chunk, isLast) {
+    onData(chunk, isLast, framed) {
       if (diverting) return;
       let data = chunk;
       if (tap) data = tap.push(chunk);
@@ -109,7 +109,11 @@ export function forward(res: ClientResponse, opts: ForwardOptions): Promise<Forw
         last = data;
         return;
       }
-      if (data.length && !res.write(data)) ctl?.pause();
+      if (data.length) {
+        // Unchanged by the tap: the engine's own chunk framing can go on as is.
+        const ok = framed !== undefined && data === chunk && res.writeFramed ? res.writeFramed(framed, data) : res.write(data);
+        if (!ok) ctl?.pause();
+      }
       h.meterFirstToken();
     },
     meterFirstToken() {

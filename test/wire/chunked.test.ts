@@ -158,4 +158,22 @@ describe('ChunkedDecoder', () => {
     assert.equal(d.done, false);
     assert.equal(Buffer.concat(out).toString(), 'abc');
   });
+
+  it('says when a push was whole chunks framed as Berth frames them, so the bytes can be sent on as they are', () => {
+    const whole = (...pushes: string[]) => {
+      const d = new ChunkedDecoder();
+      for (const p of pushes) d.push(Buffer.from(p, 'latin1'), []);
+      return d.wholeChunks;
+    };
+    assert.equal(whole('5\r\nhello\r\n'), true);
+    assert.equal(whole('5\r\nhello\r\n1a\r\n' + 'x'.repeat(26) + '\r\n'), true);
+    assert.equal(whole('5\r\nhe', 'llo\r\n'), false, 'the second push began inside a chunk');
+    assert.equal(whole('5\r\nhel'), false, 'ends inside a chunk');
+    assert.equal(whole('5\r\nhello\r'), false, 'ends before the CRLF');
+    assert.equal(whole('1A\r\n' + 'x'.repeat(26) + '\r\n'), false, 'upper-case hex');
+    assert.equal(whole('05\r\nhello\r\n'), false, 'a leading zero');
+    assert.equal(whole('5;a=b\r\nhello\r\n'), false, 'an extension');
+    assert.equal(whole('5\r\nhello\r\n0\r\n\r\n'), false, 'the last chunk');
+    assert.equal(whole('5\r\nhello\r\n', '3\r\nabc\r\n'), true, 'a later push that is whole chunks again');
+  });
 });

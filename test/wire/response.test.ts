@@ -8,6 +8,8 @@ import { connect, createServer as createNetServer, type AddressInfo, type Socket
 import { afterEach, describe, it } from 'node:test';
 import { ClientPool } from '../../daemon/http/wire/client.js';
 import type { ResponseHead } from '../../daemon/http/wire/head.js';
+import { forward } from '../../daemon/gateway/forward.js';
+import { enginePool } from '../../daemon/gateway/upstream.js';
 import { InvalidHeadError, type WireResponse } from '../../daemon/http/wire/response.js';
 import { installWire } from '../../daemon/http/wire/server.js';
 
@@ -221,5 +223,81 @@ describe('a stream written to the client', () => {
     });
     const expected = data.map((d) => `${d.length.toString(16)}\r\n${d.toString('latin1')}\r\n`).join('') + '0\r\n\r\n';
     assert.equal(await rawBody(port), expected);
+  });
+});
+
+describe("an engine's chunked stream relayed by the gateway", () => {
+  /** A raw engine that answers with `writes`, one socket write each, a few ms apart. */
+  async function engine(writes: string[]): Promise<string> {
+    const server = createNetServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', async () => {
+        socket.write('HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n');
+        for (const w of writes) {
+          await new Promise((r) => setTimeout(r, 5));
+          socket.write(w);
+        }
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(async () => {
+      server.close();
+      // The gateway's pool keeps the engine connection for the next request.
+      enginePool.close();
+      await once(server, 'close');
+    });
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  /** Reads one response's body as its chunks: [size line, data] each, the last chunk excluded. */
+  async function chunks(port: number): Promise<[string, string][]> {
+    const s: Socket = connect(port, '127.0.0.1');
+    cleanups.push(() => s.destroy());
+    s.write('POST /v1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n');
+    let buf = '';
+    for await (const d of s) {
+      buf += (d as Buffer).toString('latin1');
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0 || !buf.endsWith('\r\n0\r\n\r\n')) continue;
+      const out: [string, string][] = [];
+      for (let at = end + 4; ; ) {
+        const line = buf.indexOf('\r\n', at);
+        const sizeLine = buf.slice(at, line);
+        const size = parseInt(sizeLine, 16);
+        if (size === 0) return out;
+        out.push([sizeLine, buf.slice(line + 2, line + 2 + size)]);
+        assert.equal(buf.slice(line + 2 + size, line + 4 + size), '\r\n', 'CRLF after chunk data');
+        at = line + 4 + size;
+      }
+    }
+    throw new Error(`connection closed after ${JSON.stringify(buf)}`);
+  }
+
+  const event = (n: number, pad = '') => `data: {"choices":[{"delta":{"content":"t${n}${pad}"}}]}\n\n`;
+  const chunk = (data: string, size = data.length.toString(16)) => `${size}\r\n${data}\r\n`;
+
+  it('reaches the client as the same events, every size line lower-case hex without leading zeros or extensions, whatever the engine wrote', async () => {
+    const long = event(4, 'x'.repeat(200)); // over 0x9f bytes: a size with a letter
+    const writes = [
+      chunk(event(1)), // as Berth frames: may pass as is
+      chunk(event(2)) + chunk(event(3)), // two whole chunks in one read
+      chunk(long, long.length.toString(16).toUpperCase()), // upper-case hex
+      `${event(5).length.toString(16)};ext=1\r\n${event(5)}\r\n`, // an extension
+      chunk(event(6), '0' + event(6).length.toString(16)), // a leading zero
+      chunk(event(7)).slice(0, 9), // a chunk split across two reads
+      chunk(event(7)).slice(9),
+      chunk(event(8)) + '0\r\n\r\n', // the last data with the end
+    ];
+    const origin = await engine(writes);
+    const port = await wireServer((res) => {
+      void forward(res, { origin, path: '/v1/x', headers: {}, body: Buffer.alloc(0), backend: 'vllm', stripInjectedUsage: false, divert5xx: false, extraHeaders: {} });
+    });
+    const got = await chunks(port);
+    for (const [sizeLine, data] of got) {
+      assert.match(sizeLine, /^[1-9a-f][0-9a-f]*$/, `size line ${JSON.stringify(sizeLine)}`);
+      assert.equal(parseInt(sizeLine, 16), data.length);
+    }
+    assert.equal(got.map(([, d]) => d).join(''), [1, 2, 3].map((n) => event(n)).join('') + long + [5, 6, 7, 8].map((n) => event(n)).join(''));
   });
 });

@@ -1,6 +1,9 @@
 // Chunked transfer coding (RFC 9112 §7.1), decoded as bytes arrive. Data comes
 // out as views into the input, so a chunk of tokens costs no copy; extensions
-// and trailers are read and dropped, as a proxy that re-frames may do.
+// and trailers are read and dropped, as a proxy that re-frames may do. A push
+// that was nothing but whole chunks, framed as Berth would frame them, says so
+// (`wholeChunks`): a proxy can then send those very bytes on instead of framing
+// their data again.
 
 const enum S {
   Size,
@@ -22,6 +25,8 @@ export class ChunkedDecoder {
   private digits = 0;
   private sawDigit = false;
   private left = 0;
+  /** This push's input could be re-sent as is: see wholeChunks. */
+  private canonical = false;
 
   get done(): boolean {
     return this.state === S.Done;
@@ -35,19 +40,26 @@ export class ChunkedDecoder {
   push(buf: Buffer, out: Buffer[]): number {
     let i = 0;
     const n = buf.length;
+    // Starts on a chunk's first size digit; an extension, a leading zero or an
+    // upper-case digit clears it (a size line must read as Berth writes one).
+    this.canonical = this.state === S.Size && !this.sawDigit;
     while (i < n && this.state !== S.Done) {
       switch (this.state) {
         case S.Size: {
           const c = buf[i]!;
           const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
           if (d >= 0) {
+            if ((d === 0 && this.size === 0) || c >= 65 && c <= 70) this.canonical = false;
             // Leading zeros are allowed in any number; 12 significant digits are plenty.
             if ((this.size > 0 || d > 0) && ++this.digits > 12) throw new Error('chunk size too large');
             this.size = this.size * 16 + d;
             this.sawDigit = true;
           } else if (!this.sawDigit) throw new Error('bad chunk size');
           else if (c === 13) this.state = S.SizeLf;
-          else if (c === 59 || c === 32 || c === 9) this.state = S.Ext;
+          else if (c === 59 || c === 32 || c === 9) {
+            this.state = S.Ext;
+            this.canonical = false;
+          }
           else throw new Error('bad chunk size');
           i++;
           break;
@@ -98,5 +110,16 @@ export class ChunkedDecoder {
       }
     }
     return i;
+  }
+
+  /**
+   * The last push's input was one or more whole data chunks and nothing else:
+   * it began and ended between chunks, held no last chunk, and every size line
+   * was lower-case hex without leading zeros or extensions. Those bytes are
+   * then a valid chunked body on their own, carrying exactly the data the push
+   * gave out.
+   */
+  get wholeChunks(): boolean {
+    return this.canonical && this.state === S.Size && !this.sawDigit;
   }
 }

@@ -31,8 +31,12 @@ export interface ResponseHandler {
   /**
    * `last`: the response is complete with this chunk, and onEnd follows at
    * once (a proxy can send it with its end, in one write).
+   * `framed`: the same data as the engine's chunked bytes, whole chunks in the
+   * framing Berth writes itself (see ChunkedDecoder.wholeChunks), when the
+   * read was just that: a proxy relaying a chunked response may send them
+   * as they are.
    */
-  onData(chunk: Buffer, last: boolean): void;
+  onData(chunk: Buffer, last: boolean, framed?: Buffer): void;
   onEnd(): void;
   /** The exchange failed. `responseStarted` says whether onHeaders came first. */
   onError(err: ClientError, responseStarted: boolean): void;
@@ -308,7 +312,8 @@ class Exchange implements ExchangeControl {
       if (out.length) {
         const data = out.length === 1 ? out[0]! : Buffer.concat(out);
         out.length = 0;
-        this.handler.onData(data, this.chunked.done);
+        if (this.chunked.wholeChunks) this.handler.onData(data, false, d);
+        else this.handler.onData(data, this.chunked.done);
         if (this.phase !== Phase.Body) return;
       }
       if (this.chunked.done) this.complete(used === d.length);

@@ -240,6 +240,22 @@ export class WireResponse {
     return false;
   }
 
+  /**
+   * write(data), given `framed`: data already in chunked framing (whole
+   * chunks, as a chunked engine response was read). When data would go out
+   * framed and alone, as a stream's every token after the first, those bytes
+   * are sent as they are: no second copy of the token to frame it again.
+   */
+  writeFramed(framed: Buffer, data: Buffer): boolean {
+    if (!this.chunked || this.head !== null || this.batch !== null || this.destroyed || this.writableFinished) return this.write(data);
+    const ok = this.socket.write(framed);
+    if (!ok) {
+      this.owesDrain = true;
+      this.drained(false);
+    }
+    return ok;
+  }
+
   end(chunk?: Buffer | string): this {
     if (this.destroyed || this.writableFinished) return this;
     if (!this.headersSent) this.writeHead(this.statusCode, chunk === undefined ? { 'content-length': 0 } : { 'content-length': Buffer.byteLength(chunk) });
