@@ -3,7 +3,10 @@
 // the client's disconnect ends a request instead.
 import { ClientPool } from '../http/wire/client.js';
 
-export const enginePool = new ClientPool({ connectTimeoutMs: 10_000 });
+// Warm for 30 s after the last request: a burst after a pause of more than
+// the engine's keep-alive does not open its connections inside its time to
+// first token (see ClientPool).
+export const enginePool = new ClientPool({ connectTimeoutMs: 10_000, warmMs: 30_000 });
 
 /**
  * True when the engine cannot have started on the request: the connection

@@ -661,3 +661,65 @@ describe('ClientPool', () => {
     await serverSawClose;
   });
 });
+
+describe('ClientPool with warmMs: connections kept warm across the engine\'s keep-alive', () => {
+  /**
+   * An engine with a Keep-Alive hint of `hintS` (a connection is reusable for
+   * a second less once idle; Node's server drops it a second after its hint)
+   * whose answers take 50 ms, so that requests sent together overlap.
+   */
+  async function engine(hintS: number): Promise<HttpFixture> {
+    const srv = await httpServer((_req, res) => void setTimeout(() => res.end('ok'), 50));
+    srv.server.keepAliveTimeout = hintS * 1000;
+    return srv;
+  }
+  const burst = (pool: ClientPool, origin: string, n: number) => Promise.all(Array.from({ length: n }, () => send(pool, { origin })));
+  const open = (srv: HttpFixture) => new Promise<number>((resolve, reject) => srv.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+
+  it('a burst after a pause longer than the keep-alive finds as many connections open as the last burst used, and opens none', { timeout: 15_000 }, async () => {
+    const srv = await engine(4);
+    const pool = newPool({ warmMs: 20_000 });
+    for (const o of await burst(pool, srv.origin, 4)) assert.equal(text(o), 'ok');
+    assert.equal(srv.connections(), 4);
+    // Past the engine's keep-alive (5 s): the first connections were replaced at about 3 s, and the replacements last until about 6 s.
+    await sleep(5300);
+    const before = srv.connections();
+    assert.ok(before >= 8, `each first connection was replaced (${before} opened)`);
+    for (const o of await burst(pool, srv.origin, 4)) assert.equal(text(o), 'ok');
+    assert.equal(srv.connections(), before, 'the burst opened no connection');
+  });
+
+  it('stops replacing connections warmMs after the last request', { timeout: 15_000 }, async () => {
+    const srv = await engine(2);
+    const pool = newPool({ warmMs: 1800 });
+    await burst(pool, srv.origin, 3);
+    // Replaced at about 1 s; the window ends at 1.8 s, and the replacements are closed at about 2 s.
+    await sleep(3000);
+    assert.equal(await open(srv), 0);
+    const after = srv.connections();
+    assert.ok(after > 3, 'replaced within the window');
+    await sleep(1500);
+    assert.equal(srv.connections(), after, 'no connection opened once the window ended');
+  });
+
+  it('without warmMs, a burst after the keep-alive opens its connections anew', { timeout: 15_000 }, async () => {
+    const srv = await engine(2);
+    const pool = newPool();
+    await burst(pool, srv.origin, 4);
+    await sleep(3300);
+    assert.equal(await open(srv), 0);
+    await burst(pool, srv.origin, 4);
+    assert.equal(srv.connections(), 8);
+  });
+
+  it('close() ends the warming: idle connections close and none are opened', { timeout: 15_000 }, async () => {
+    const srv = await engine(2);
+    const pool = new ClientPool({ warmMs: 10_000 });
+    await burst(pool, srv.origin, 2);
+    pool.close();
+    const after = srv.connections();
+    await sleep(1600);
+    assert.equal(await open(srv), 0);
+    assert.equal(srv.connections(), after);
+  });
+});

@@ -4,6 +4,13 @@
 // warm. Response bytes are handed on as they arrive, de-chunked but never
 // regrouped. No timeouts on a request: a prefill can take minutes and a
 // stream can pause; the caller aborts instead.
+//
+// An engine closes a connection idle for its keep-alive (uvicorn: 5 s), so a
+// burst of requests after a pause would open every connection in the middle
+// of the burst, and the engine's event loop would accept them all while it
+// starts as many prefills. With `warmMs`, for that long after an origin's
+// last request, connections the engine is about to drop are replaced in the
+// background, up to the most requests that were in progress at once.
 import { connect, type Socket } from 'node:net';
 import { ChunkedDecoder } from './chunked.js';
 import { HEAD_END, isFieldValue, isToken, parseResponseHead, type ResponseHead } from './head.js';
@@ -58,10 +65,22 @@ export interface ClientPoolOptions {
   idleMs?: number;
   /** Idle connections kept per origin. */
   maxIdle?: number;
+  /**
+   * For this long after an origin's last request, its idle connections are
+   * kept at the most it had in use at once, each replaced before the engine's
+   * keep-alive drops it; 0 (the default) keeps only what requests leave.
+   */
+  warmMs?: number;
 }
 
 const MAX_RESPONSE_HEAD = 64 * 1024;
 const MAX_ORIGINS = 1024;
+/** How often expired idle connections are closed and warm ones replaced. */
+const WARM_CHECK_MS = 500;
+/** A connection usable for less than this once idle is not worth keeping warm (it would be replaced at every check). */
+const MIN_WARM_LIFE_MS = 2 * WARM_CHECK_MS;
+/** Connections opened per origin per check: a pool refills in steps, not in one storm of connects. */
+const WARM_BATCH = 64;
 /** origin-form: a slash, then visible ASCII only (no spaces, no controls). A loop: a regex test costs more than the path. */
 function isPathOk(path: string): boolean {
   if (path.charCodeAt(0) !== 0x2f) return false;
@@ -77,6 +96,16 @@ interface Origin {
   port: number;
   hostHeader: string;
   idle: Conn[];
+  /** Exchanges in progress. */
+  busy: number;
+  /** The most exchanges in progress at once since the origin was last idle past warmMs: how many connections to keep. */
+  peak: number;
+  /** When an exchange last began (ms since epoch). */
+  lastUsed: number;
+  /** Connections being opened to keep warm. */
+  warming: number;
+  /** The engine's last Keep-Alive hint in seconds; null when it gave none. */
+  keepAliveS: number | null;
 }
 
 interface Conn {
@@ -92,7 +121,9 @@ export class ClientPool {
   private readonly connectTimeoutMs: number;
   private readonly idleMs: number;
   private readonly maxIdle: number;
+  private readonly warmMs: number;
   private readonly readBuffer = Buffer.allocUnsafe(64 * 1024);
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(opts: ClientPoolOptions = {}) {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
@@ -100,6 +131,7 @@ export class ClientPool {
     // closes a connection in the instant we reuse it.
     this.idleMs = opts.idleMs ?? 4_000;
     this.maxIdle = opts.maxIdle ?? 256;
+    this.warmMs = opts.warmMs ?? 0;
   }
 
   request(req: ClientRequest, handler: ResponseHandler): void {
@@ -123,9 +155,15 @@ export class ClientPool {
     new Exchange(this, origin, message, handler, req.method === 'HEAD').start();
   }
 
-  /** Closes every idle connection (daemon shutdown); requests in progress finish or fail on their own. */
+  /** Closes every idle connection and stops keeping any warm (daemon shutdown); requests in progress finish or fail on their own. */
   close(): void {
-    for (const o of this.origins.values()) for (const c of o.idle.splice(0)) c.socket.destroy();
+    for (const o of this.origins.values()) {
+      o.peak = 0;
+      o.lastUsed = 0;
+      for (const c of o.idle.splice(0)) c.socket.destroy();
+    }
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
   }
 
   private origin(url: string): Origin {
@@ -133,9 +171,9 @@ export class ClientPool {
     if (!o) {
       const u = new URL(url);
       if (u.protocol !== 'http:') throw new ClientError('ERR_INVALID_URL', `${url}: only http:// engines are supported`);
-      o = { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80), hostHeader: u.host, idle: [] };
+      o = { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80), hostHeader: u.host, idle: [], busy: 0, peak: 0, lastUsed: 0, warming: 0, keepAliveS: null };
       // Engines come and go on new ports; forget origins with nothing pooled.
-      if (this.origins.size >= MAX_ORIGINS) for (const [k, v] of this.origins) if (v.idle.length === 0) this.origins.delete(k);
+      if (this.origins.size >= MAX_ORIGINS) for (const [k, v] of this.origins) if (v.idle.length === 0 && v.busy === 0 && v.warming === 0) this.origins.delete(k);
       this.origins.set(url, o);
     }
     return o;
@@ -197,13 +235,84 @@ export class ClientPool {
   release(o: Origin, conn: Conn, keepAliveS: number | null): void {
     conn.exchange = null;
     conn.used = true;
+    o.keepAliveS = keepAliveS;
     if (o.idle.length >= this.maxIdle) {
       conn.socket.destroy();
       return;
     }
-    // Stop a second early: the engine's timer and ours do not start at the same instant.
-    conn.expiresAt = Date.now() + (keepAliveS !== null ? Math.max(0, keepAliveS * 1000 - 1000) : this.idleMs);
+    conn.expiresAt = Date.now() + this.idleLife(o);
     o.idle.push(conn);
+  }
+
+  /** How long a connection idle from now may be reused: the engine's hint, a second early (its timer and ours do not start at the same instant). */
+  private idleLife(o: Origin): number {
+    return o.keepAliveS !== null ? Math.max(0, o.keepAliveS * 1000 - 1000) : this.idleMs;
+  }
+
+  /** @internal an exchange on `o` is starting */
+  began(o: Origin): void {
+    o.busy++;
+    if (o.busy > o.peak) o.peak = o.busy;
+    o.lastUsed = Date.now();
+    if (this.warmMs > 0 && this.timer === null) {
+      this.timer = setInterval(() => this.check(), WARM_CHECK_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** @internal an exchange on `o` is over */
+  ended(o: Origin): void {
+    o.busy--;
+  }
+
+  /**
+   * Closes expired idle connections (an engine need not close one that never
+   * carried a request) and, within warmMs of an origin's last request, opens
+   * their replacements. Runs while any origin is warm or holds connections.
+   */
+  private check(): void {
+    const now = Date.now();
+    let needed = false;
+    for (const o of this.origins.values()) {
+      for (let i = o.idle.length - 1; i >= 0; i--) {
+        // Replaced a little early rather than kept past its time until the next check.
+        if (o.idle[i]!.expiresAt > now + WARM_CHECK_MS) continue;
+        o.idle[i]!.socket.destroy();
+        o.idle.splice(i, 1);
+      }
+      if (now - o.lastUsed > this.warmMs) o.peak = o.busy;
+      else if (this.idleLife(o) >= MIN_WARM_LIFE_MS) {
+        const want = Math.min(o.peak, o.busy + this.maxIdle) - (o.busy + o.idle.length + o.warming);
+        for (let i = 0; i < Math.min(want, WARM_BATCH); i++) this.warm(o);
+      }
+      if (o.peak > o.busy || o.idle.length > 0 || o.warming > 0) needed = true;
+    }
+    if (!needed && this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  /** Opens one connection for `o`'s idle pool. A connection that fails stops the warming until the next request: the engine may be gone. */
+  private warm(o: Origin): void {
+    const conn = this.open(o);
+    // A request that finds it dropped before any response byte is retried on a new one, as on any kept connection.
+    conn.used = true;
+    o.warming++;
+    let settled = false;
+    const settle = (connected: boolean) => {
+      if (settled) return;
+      settled = true;
+      o.warming--;
+      if (!connected) o.peak = 0;
+    };
+    conn.socket.once('connect', () => {
+      settle(true);
+      if (o.idle.length >= this.maxIdle || o.peak === 0) return void conn.socket.destroy();
+      conn.expiresAt = Date.now() + this.idleLife(o);
+      o.idle.push(conn);
+    });
+    conn.socket.once('close', () => settle(false));
   }
 }
 
@@ -229,6 +338,8 @@ class Exchange implements ExchangeControl {
   /** The socket's error, reported when it closes. */
   private lastError: NodeJS.ErrnoException | null = null;
   private readonly out: Buffer[] = [];
+  /** Counted in the origin's exchanges in progress (pool.began), until over(). */
+  private counted = false;
 
   constructor(
     private readonly pool: ClientPool,
@@ -247,6 +358,10 @@ class Exchange implements ExchangeControl {
   }
 
   private send(conn: Conn): void {
+    if (!this.counted) {
+      this.counted = true;
+      this.pool.began(this.origin);
+    }
     this.conn = conn;
     this.reused = conn.used;
     conn.exchange = this;
@@ -334,6 +449,7 @@ class Exchange implements ExchangeControl {
   private complete(clean: boolean): void {
     const conn = this.detach()!;
     this.phase = Phase.Done;
+    this.over();
     if (this.closeAfter || !clean || conn.socket.destroyed) conn.socket.destroy();
     else {
       if (conn.socket.isPaused()) conn.socket.resume();
@@ -351,6 +467,7 @@ class Exchange implements ExchangeControl {
     this.detach();
     if (this.untilClose && this.phase === Phase.Body) {
       this.phase = Phase.Done;
+      this.over();
       this.handler.onEnd();
       return;
     }
@@ -367,6 +484,12 @@ class Exchange implements ExchangeControl {
     this.fail(new ClientError(code, e?.message ?? (this.gotBytes ? 'the engine closed the connection mid-response' : 'the engine closed the connection before answering')));
   }
 
+  private over(): void {
+    if (!this.counted) return;
+    this.counted = false;
+    this.pool.ended(this.origin);
+  }
+
   private detach(): Conn | null {
     const conn = this.conn;
     this.conn = null;
@@ -378,6 +501,7 @@ class Exchange implements ExchangeControl {
     if (this.phase === Phase.Done) return;
     const started = this.phase === Phase.Body;
     this.phase = Phase.Done;
+    this.over();
     this.handler.onError(err, started);
   }
 }
