@@ -20,7 +20,7 @@
 // once (64,256,512,1000), BENCH_STREAM_SEQUENTIAL streams one at a time per
 // target (15), BENCH_STREAM_ROUNDS (2), BENCH_STREAM_OUT (JSON path),
 // BENCH_RELAY_PROCESSES (1; 2 runs the Node relay on two cores),
-// BENCH_STREAM_WARMUP one-token streams through each target first (500: enough for V8 to optimise the request path; 2000 left the one fake engine failing at 512 streams, direct included).
+// BENCH_STREAM_WARMUP one-token streams through each target first (500: enough for V8 to optimise the request path).
 //
 // Last, the UI (scripts/bench/ui.ts): its gzipped JavaScript against the
 // 300 KB budget and a cold load's paint time in headless Chromium against the
