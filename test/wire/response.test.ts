@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { ClientPool } from '../../daemon/http/wire/client.js';
 import type { ResponseHead } from '../../daemon/http/wire/head.js';
@@ -18,20 +18,25 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** Listens on a free loopback port until the test ends (running `beforeClose` first); returns the port. */
+async function listen(server: Server | NetServer, beforeClose?: () => void): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanups.push(async () => {
+    beforeClose?.();
+    server.close();
+    await once(server, 'close');
+  });
+  return (server.address() as AddressInfo).port;
+}
+
 /** A server whose POST /v1/* requests go to `handle` on the wire path; the rest get 404 from Node. */
 async function wireServer(handle: (res: WireResponse) => void): Promise<number> {
   const server: Server = createServer((_req, res) => {
     res.writeHead(404).end();
   });
   const wire = installWire(server, { accepts: (m, url) => m === 'POST' && url.startsWith('/v1/'), handle: (_req, res) => handle(res) });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(async () => {
-    wire.closeAll();
-    server.close();
-    await once(server, 'close');
-  });
-  return (server.address() as AddressInfo).port;
+  return listen(server, () => wire.closeAll());
 }
 
 interface Reply {
@@ -71,6 +76,20 @@ async function post(port: number): Promise<Reply> {
       }
     }
     if (cl && rest.length >= Number(cl[1])) return { head, fields, body: rest.slice(0, Number(cl[1])) };
+  }
+  throw new Error(`connection closed after ${JSON.stringify(buf)}`);
+}
+
+/** Sends one POST and reads the raw bytes after the head, until the connection's last chunk. */
+async function rawBody(port: number): Promise<string> {
+  const s: Socket = connect(port, '127.0.0.1');
+  cleanups.push(() => s.destroy());
+  s.write('POST /v1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n');
+  let buf = '';
+  for await (const d of s) {
+    buf += (d as Buffer).toString('latin1');
+    const end = buf.indexOf('\r\n\r\n');
+    if (end >= 0 && buf.endsWith('\r\n0\r\n\r\n')) return buf.slice(end + 4);
   }
   throw new Error(`connection closed after ${JSON.stringify(buf)}`);
 }
@@ -153,13 +172,7 @@ describe('an engine reply with both Transfer-Encoding and Content-Length', () =>
         );
       });
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    cleanups.push(async () => {
-      server.close();
-      await once(server, 'close');
-    });
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return `http://127.0.0.1:${await listen(server)}`;
   }
 
   it('reaches the client chunked, without the Content-Length (RFC 9112 §6.3)', async () => {
@@ -190,19 +203,6 @@ describe('an engine reply with both Transfer-Encoding and Content-Length', () =>
 });
 
 describe('a stream written to the client', () => {
-  /** Sends one POST and reads the raw bytes after the head, until the connection's last chunk. */
-  async function rawBody(port: number): Promise<string> {
-    const s: Socket = connect(port, '127.0.0.1');
-    cleanups.push(() => s.destroy());
-    s.write('POST /v1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n');
-    let buf = '';
-    for await (const d of s) {
-      buf += (d as Buffer).toString('latin1');
-      const end = buf.indexOf('\r\n\r\n');
-      if (end >= 0 && buf.endsWith('\r\n0\r\n\r\n')) return buf.slice(end + 4);
-    }
-    throw new Error(`connection closed after ${JSON.stringify(buf)}`);
-  }
 
   it('is one chunk per write, its size line the write length in hex, across the sizes where hex gains a digit', async () => {
     // 16384 is the largest write copied into one framed buffer; 16385 goes out as three pieces.
@@ -239,39 +239,23 @@ describe("an engine's chunked stream relayed by the gateway", () => {
         }
       });
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    cleanups.push(async () => {
-      server.close();
-      // The gateway's pool keeps the engine connection for the next request.
-      enginePool.close();
-      await once(server, 'close');
-    });
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // The gateway's pool keeps the engine connection for the next request.
+    return `http://127.0.0.1:${await listen(server, () => enginePool.close())}`;
   }
 
   /** Reads one response's body as its chunks: [size line, data] each, the last chunk excluded. */
   async function chunks(port: number): Promise<[string, string][]> {
-    const s: Socket = connect(port, '127.0.0.1');
-    cleanups.push(() => s.destroy());
-    s.write('POST /v1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n');
-    let buf = '';
-    for await (const d of s) {
-      buf += (d as Buffer).toString('latin1');
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0 || !buf.endsWith('\r\n0\r\n\r\n')) continue;
-      const out: [string, string][] = [];
-      for (let at = end + 4; ; ) {
-        const line = buf.indexOf('\r\n', at);
-        const sizeLine = buf.slice(at, line);
-        const size = parseInt(sizeLine, 16);
-        if (size === 0) return out;
-        out.push([sizeLine, buf.slice(line + 2, line + 2 + size)]);
-        assert.equal(buf.slice(line + 2 + size, line + 4 + size), '\r\n', 'CRLF after chunk data');
-        at = line + 4 + size;
-      }
+    const body = await rawBody(port);
+    const out: [string, string][] = [];
+    for (let at = 0; ; ) {
+      const line = body.indexOf('\r\n', at);
+      const sizeLine = body.slice(at, line);
+      const size = parseInt(sizeLine, 16);
+      if (size === 0) return out;
+      out.push([sizeLine, body.slice(line + 2, line + 2 + size)]);
+      assert.equal(body.slice(line + 2 + size, line + 4 + size), '\r\n', 'CRLF after chunk data');
+      at = line + 4 + size;
     }
-    throw new Error(`connection closed after ${JSON.stringify(buf)}`);
   }
 
   const event = (n: number, pad = '') => `data: {"choices":[{"delta":{"content":"t${n}${pad}"}}]}\n\n`;
