@@ -35,6 +35,19 @@ export class Fields {
     return this.peek(path);
   }
 
+  /**
+   * Reads what every workload resource has (apiVersion, kind, metadata.name
+   * and namespace) and returns its name; a resource without one is refused
+   * with `missingName`, which says what the name becomes.
+   */
+  identity(missingName: string): string {
+    this.take(['apiVersion']);
+    this.take(['kind']);
+    this.take(['metadata', 'name']);
+    this.take(['metadata', 'namespace']);
+    return this.doc.name || this.fail(['metadata', 'name'], missingName);
+  }
+
   /** Throws the 400 that names this document and field. */
   fail(path: Path, message: string, code: ManifestError['code'] = 'invalid_manifest'): never {
     throw new ManifestError(code, documentField(this.doc.index, path), `${this.doc.where(path)}: ${message}`);

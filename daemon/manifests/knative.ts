@@ -19,11 +19,7 @@ const DEFAULT_MAX = 5;
 function readService(doc: ManifestDocument): { input: DeploymentInput & { name: string }; warnings: string[] } {
   const f: Fields = new Fields(doc);
   const warnings: string[] = [];
-  f.take(['apiVersion']);
-  f.take(['kind']);
-  f.take(['metadata', 'name']);
-  f.take(['metadata', 'namespace']);
-  if (!doc.name) f.fail(['metadata', 'name'], 'a Service needs a name: it becomes the deployment name');
+  const name = f.identity('a Service needs a name: it becomes the deployment name');
   const berth = readBerthAnnotations(f, ['metadata', 'annotations']);
   const tmpl = ['spec', 'template'];
   const ann = [...tmpl, 'metadata', 'annotations'];
@@ -37,7 +33,7 @@ function readService(doc: ManifestDocument): { input: DeploymentInput & { name: 
   const maxKey = scaleKey('max-scale', 'maxScale');
   const min = f.int(a(minKey), 0) ?? KNATIVE_DEFAULTS.minScale;
   let max = f.int(a(maxKey), 0);
-  if (max === 0) warnings.push(`Service ${doc.name}: max-scale 0 is unbounded on Knative; Berth stops at ${Math.max(min, DEFAULT_MAX)} replicas`);
+  if (max === 0) warnings.push(`Service ${name}: max-scale 0 is unbounded on Knative; Berth stops at ${Math.max(min, DEFAULT_MAX)} replicas`);
   if (!max) max = Math.max(min, DEFAULT_MAX, 1);
   if (min > max) f.fail(a(minKey), `${min} replicas at least, but max-scale is ${max}`);
   let inFlightValue = berth.inFlightValue;
@@ -64,7 +60,7 @@ function readService(doc: ManifestDocument): { input: DeploymentInput & { name: 
     if (i !== ci) f.ignore([...spec, 'containers', i], 'a sidecar container; Berth runs the engine only');
   });
   const c = [...spec, 'containers', ci];
-  const container = readEngineContainer(f, c, { what: `Service ${doc.name}`, warnings, ...(berth.backendVersion ? { versionOverride: berth.backendVersion } : {}) });
+  const container = readEngineContainer(f, c, { what: `Service ${name}`, warnings, ...(berth.backendVersion ? { versionOverride: berth.backendVersion } : {}) });
   const model = container.flags.model ?? container.positionalModel;
   if (!model || !model.text) f.fail(c, 'the engine command names no model (--model, or vllm serve MODEL)');
 
@@ -75,7 +71,7 @@ function readService(doc: ManifestDocument): { input: DeploymentInput & { name: 
   for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe'] as const) {
     const probePort = f.peek([...c, probe, 'tcpSocket', 'port']) ?? f.peek([...c, probe, 'httpGet', 'port']);
     if (probePort !== undefined && port !== undefined && Number(probePort) !== port) {
-      warnings.push(`Service ${doc.name}: ${probe} checks port ${String(probePort)}, but the engine listens on ${port}`);
+      warnings.push(`Service ${name}: ${probe} checks port ${String(probePort)}, but the engine listens on ${port}`);
     }
     f.ignore([...c, probe], `Berth checks the engine itself (its readiness endpoint on the port Berth assigns)${probePort !== undefined ? `; port ${String(probePort)} is the engine's port inside the container` : ''}`);
   }
@@ -107,8 +103,8 @@ function readService(doc: ManifestDocument): { input: DeploymentInput & { name: 
   f.ignore(['spec', 'traffic'], 'traffic splits between revisions; Berth runs one revision');
 
   const input: DeploymentInput & { name: string } = {
-    name: doc.name,
-    servedName: berth.servedNames ?? container.flags.servedNames?.names ?? [doc.name],
+    name,
+    servedName: berth.servedNames ?? container.flags.servedNames?.names ?? [name],
     modelId: model.text,
     backend: container.backend,
     ...(container.backendVersion ? { backendVersion: container.backendVersion } : {}),
@@ -119,7 +115,7 @@ function readService(doc: ManifestDocument): { input: DeploymentInput & { name: 
   const kept: Record<string, unknown> = {};
   if (container.image) kept.image = container.image;
   if (port !== undefined) kept.port = port;
-  input.source = { platform: 'knative', id: `Service/${doc.name}`, ...(doc.namespace ? { namespace: doc.namespace } : {}), kept, ignored: f.finish() };
+  input.source = { platform: 'knative', id: `Service/${name}`, ...(doc.namespace ? { namespace: doc.namespace } : {}), kept, ignored: f.finish() };
   return { input, warnings };
 }
 

@@ -69,11 +69,7 @@ function readStorage(f: Fields, model: Path): { modelId: string; path: Path } | 
 function readInferenceService(isvc: ManifestDocument, runtimes: ManifestDocument[]): { input: DeploymentInput & { name: string }; warnings: string[]; runtime: ManifestDocument } {
   const f: Fields = new Fields(isvc);
   const warnings: string[] = [];
-  f.take(['apiVersion']);
-  f.take(['kind']);
-  f.take(['metadata', 'name']);
-  f.take(['metadata', 'namespace']);
-  if (!isvc.name) f.fail(['metadata', 'name'], 'an InferenceService needs a name: it becomes the deployment and served name');
+  const name = f.identity('an InferenceService needs a name: it becomes the deployment and served name');
   const berth = readBerthAnnotations(f, ['metadata', 'annotations']);
   const pred = ['spec', 'predictor'];
   const model = [...pred, 'model'];
@@ -120,7 +116,7 @@ function readInferenceService(isvc: ManifestDocument, runtimes: ManifestDocument
   const container = readEngineContainer(rf, cpath, {
     what: `ServingRuntime ${runtime.name}`,
     warnings,
-    template: (w) => w.replaceAll('{{.Name}}', isvc.name!),
+    template: (w) => w.replaceAll('{{.Name}}', name),
     extraArgs,
     extraFields: f,
     extraEnv,
@@ -143,7 +139,7 @@ function readInferenceService(isvc: ManifestDocument, runtimes: ManifestDocument
   if (storage && (!given || given.text.replace(/\/+$/, '') === KSERVE_MODEL_MOUNT)) modelId = storage.modelId;
   else if (given && given.text.replace(/\/+$/, '') !== KSERVE_MODEL_MOUNT) {
     modelId = given.text;
-    if (storage) warnings.push(`InferenceService ${isvc.name}: the runtime loads ${given.text}, not the storage it names`);
+    if (storage) warnings.push(`InferenceService ${name}: the runtime loads ${given.text}, not the storage it names`);
   } else return f.fail([...model, 'storageUri'], 'no model: set storageUri (file:///<path> or hf://<owner>/<name>)');
 
   // Resources: the model's own, else the runtime container's.
@@ -170,8 +166,8 @@ function readInferenceService(isvc: ManifestDocument, runtimes: ManifestDocument
   f.ignore([...model, 'name'], 'the container\'s name in the pod');
 
   const input: DeploymentInput & { name: string } = {
-    name: isvc.name,
-    servedName: berth.servedNames ?? container.flags.servedNames?.names ?? [isvc.name],
+    name,
+    servedName: berth.servedNames ?? container.flags.servedNames?.names ?? [name],
     modelId,
     backend: container.backend,
     ...(container.backendVersion ? { backendVersion: container.backendVersion } : {}),
@@ -185,7 +181,7 @@ function readInferenceService(isvc: ManifestDocument, runtimes: ManifestDocument
   if (port !== undefined) kept.port = port;
   input.source = {
     platform: 'kserve',
-    id: `InferenceService/${isvc.name}`,
+    id: `InferenceService/${name}`,
     ...(isvc.namespace ? { namespace: isvc.namespace } : {}),
     kept,
     ignored: [...f.finish(), ...rf.finish()],

@@ -157,18 +157,6 @@ const isTtft = (x: unknown): x is TtftBand =>
 export function readBerthAnnotations(f: Fields, path: Path): BerthAnnotations {
   const at = (key: string): Path => [...path, key];
   const A = BERTH_ANNOTATIONS;
-  const list = (key: string): string[] | undefined => {
-    const v = f.str(at(key));
-    if (v === undefined) return undefined;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(v);
-    } catch {
-      parsed = null;
-    }
-    if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string')) f.fail(at(key), 'expected a JSON list of names, e.g. ["a","b"]');
-    return parsed;
-  };
   // Checked for shape here; the deployment schema checks the values and names the field.
   const jsonOf = <T>(key: string, ok: (x: unknown) => x is T, expected: string): T | undefined => {
     const v = f.str(at(key));
@@ -182,6 +170,8 @@ export function readBerthAnnotations(f: Fields, path: Path): BerthAnnotations {
     if (!ok(parsed)) f.fail(at(key), `expected ${expected}`);
     return parsed;
   };
+  const isNames = (x: unknown): x is string[] => Array.isArray(x) && x.every((n) => typeof n === 'string');
+  const list = (key: string) => jsonOf(key, isNames, 'a JSON list of names, e.g. ["a","b"]');
   const out: BerthAnnotations = {};
   const loras = jsonOf(A.loras, (x): x is { name: string; path: string }[] => Array.isArray(x) && x.every(isLora), 'a JSON list of LoRA adapters, e.g. [{"name":"sql","path":"/adapters/sql"}]');
   if (loras) out.loras = loras;

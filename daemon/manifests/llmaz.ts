@@ -61,11 +61,7 @@ function readOpenModel(doc: ManifestDocument): Model {
 function readPlayground(doc: ManifestDocument, models: Map<string, Model>): { input: DeploymentInput & { name: string }; warnings: string[]; model: Model; f: Fields } {
   const f: Fields = new Fields(doc);
   const warnings: string[] = [];
-  f.take(['apiVersion']);
-  f.take(['kind']);
-  f.take(['metadata', 'name']);
-  f.take(['metadata', 'namespace']);
-  if (!doc.name) f.fail(['metadata', 'name'], 'a Playground needs a name: it becomes the deployment name');
+  const name = f.identity('a Playground needs a name: it becomes the deployment name');
   if (f.peek(['spec', 'modelClaims']) !== undefined) {
     f.fail(['spec', 'modelClaims'], 'several models in one Playground (speculative decoding) are not supported; claim one model with modelClaim.modelName', 'unsupported_manifest');
   }
@@ -87,7 +83,7 @@ function readPlayground(doc: ManifestDocument, models: Map<string, Model>): { in
   if (tag !== undefined && backendVersion === undefined) {
     const v = /^v?(\d+(?:\.\d+)+(?:[.-]?(?:post|rc|dev)\d*)?)/.exec(tag)?.[1];
     if (!v) f.fail([...rc, 'version'], `"${tag}" is not a version like v0.9.0.1`);
-    backendVersion = backendVersionFor(backend, v, `Playground ${doc.name}`, warnings);
+    backendVersion = backendVersionFor(backend, v, `Playground ${name}`, warnings);
   }
   const argv = f.strings([...rc, 'args']) ?? [];
   const tokens: Token[] = argv.map((text, i) => ({ text, path: [...rc, 'args', i] }));
@@ -99,7 +95,7 @@ function readPlayground(doc: ManifestDocument, models: Map<string, Model>): { in
   for (const n of flags.notes) f.ignored.push({ field: f.label(n.path), reason: n.reason });
   const env = readEnv(f, [...rc, 'envs']);
   const resources = f.object([...rc, 'resources']) ? readResources(f, [...rc, 'resources'], warnings) : { gpu: { count: 0 } };
-  if (!f.object([...rc, 'resources'])) warnings.push(`Playground ${doc.name}: no backendRuntimeConfig.resources, so the engine gets no GPU, as on a cluster`);
+  if (!f.object([...rc, 'resources'])) warnings.push(`Playground ${name}: no backendRuntimeConfig.resources, so the engine gets no GPU, as on a cluster`);
   f.ignore([...rc, 'configName'], 'a BackendRuntime preset in the cluster; Berth uses its own recipe for the engine');
   f.ignore([...rc, 'sharedMemorySize'], 'the pod\'s /dev/shm size; an engine on the host uses the host\'s');
   f.ignore([...rc, 'scaleTrigger'], 'HPA metrics of the cluster; Berth scales by its own requests per second and in-flight counts');
@@ -113,7 +109,7 @@ function readPlayground(doc: ManifestDocument, models: Map<string, Model>): { in
   if (min > max) f.fail(['spec', 'elasticConfig', 'minReplicas'], `${min} replicas at least, but ${max} at most`);
 
   const input: DeploymentInput & { name: string } = {
-    name: doc.name,
+    name,
     servedName: berth.servedNames ?? [model.doc.name!],
     modelId: model.modelId,
     backend,

@@ -10,6 +10,7 @@ import { loadSettings, type Settings, type SettingsInput } from '../../daemon/co
 import type { BerthEvent, DeploymentStatus } from '../../daemon/contract/api.js';
 import { createClient, fetchTransport, type Client } from '../../daemon/contract/client.js';
 import { startDaemon, type RunningDaemon } from '../../daemon/main.js';
+import { isAlive } from '../../daemon/state/proc.js';
 import { SAFETY_MS } from './limits.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -23,15 +24,6 @@ export function tempHome(): string {
 const SLOTS = 120;
 const SLOT_DIR = join(tmpdir(), 'berth-test-port-slots');
 const mySlots: string[] = [];
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * A port range of its own per test daemon: one of 120 slots of 100 ports,
@@ -70,7 +62,7 @@ export function randomPortBase(): number {
     const file = join(SLOT_DIR, String(slot));
     if (i >= SLOTS) {
       const pid = owner(file);
-      if (pid === process.pid || (pid > 0 && alive(pid))) continue;
+      if (pid === process.pid || (pid > 0 && isAlive(pid))) continue;
       rmSync(file, { force: true });
     }
     if (claim(file)) return 20000 + slot * 100;

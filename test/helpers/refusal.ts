@@ -12,3 +12,18 @@ export function refusal(fn: () => unknown): HttpError {
   }
   assert.fail('expected a refusal');
 }
+
+/**
+ * What `p` was rejected with, checked to be a `type` (a client's typed
+ * error, for assertions on what the server said); a `p` that resolves, or
+ * fails otherwise, fails the test.
+ */
+export async function rejection<E extends Error>(p: Promise<unknown>, type: abstract new (...args: never[]) => E): Promise<E> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof type, String(err));
+    return err;
+  }
+  assert.fail('expected a refusal');
+}

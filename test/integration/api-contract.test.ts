@@ -6,17 +6,10 @@ import { ApiError } from '../../daemon/contract/client.js';
 import { API_VERSION, api, fillPath, type RouteName } from '../../daemon/contract/routes.js';
 import { BERTH_VERSION } from '../../daemon/version.js';
 import { deploymentWhen, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { rejection } from '../helpers/refusal.js';
 
 /** The client's rejection, for assertions on what the daemon said. */
-async function refusal(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  assert.fail('expected the daemon to refuse');
-}
+const refusal = (p: Promise<unknown>) => rejection(p, ApiError);
 
 describe('the API, mounted from the contract', () => {
   let d: TestDaemon;

@@ -12,6 +12,7 @@ import { ApiError } from '../../daemon/contract/client.js';
 import type { ApplyAnswer } from '../../daemon/contract/manifests.js';
 import { deploymentWhen, REPO, startTestDaemon, testEnv, type TestDaemon } from '../helpers/daemon.js';
 import { MANIFEST_FIXTURES, manifest } from '../manifests/fixtures.js';
+import { rejection } from '../helpers/refusal.js';
 
 async function chat(d: TestDaemon, model: string): Promise<{ status: number; model: unknown }> {
   const res = await fetch(`${d.url}/v1/chat/completions`, {
@@ -23,15 +24,7 @@ async function chat(d: TestDaemon, model: string): Promise<{ status: number; mod
   return { status: res.status, model: body.model };
 }
 
-async function refusal(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  assert.fail('expected the daemon to refuse');
-}
+const refusal = (p: Promise<unknown>) => rejection(p, ApiError);
 
 type Run = { code: number; stdout: string; stderr: string };
 function berth(args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {

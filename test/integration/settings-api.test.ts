@@ -8,17 +8,11 @@ import { pino } from 'pino';
 import { ApiError } from '../../daemon/contract/client.js';
 import type { SettingsPatch } from '../../daemon/contract/settings.js';
 import { deploymentWhen, EventLog, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { rejection } from '../helpers/refusal.js';
 
 const KEY = 'sekrit-key-0123456789';
 
-async function refusal(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(
-    () => assert.fail('expected the daemon to refuse'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof ApiError, String(err));
-  return err;
-}
+const refusal = (p: Promise<unknown>) => rejection(p, ApiError);
 
 describe('settings API', () => {
   let d: TestDaemon;

@@ -6,21 +6,14 @@ import type { ContainerCreateBody } from '../../daemon/contract/api.js';
 import { createDockerApi, DockerApiError, type DockerApi } from '../../daemon/launchers/docker/engine-api.js';
 import { startFakeDocker, VLLM_IMAGE, type FakeDocker } from '../fakes/docker/server.js';
 import { randomPortBase } from '../helpers/daemon.js';
+import { rejection } from '../helpers/refusal.js';
 
 const body = (port: number, image = VLLM_IMAGE): ContainerCreateBody => ({
   Image: image, Entrypoint: null, Cmd: ['--model', 'a/b', '--host', '0.0.0.0', '--port', String(port)], Env: [], Tty: true, Labels: {}, ExposedPorts: {},
   HostConfig: { Binds: [], PortBindings: { [`${port}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(port) }] }, IpcMode: 'host', Init: true, RestartPolicy: { Name: 'no' }, DeviceRequests: [] },
 });
 
-async function refusal(p: Promise<unknown>): Promise<DockerApiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DockerApiError) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = (p: Promise<unknown>) => rejection(p, DockerApiError);
 
 describe('fake docker', () => {
   let docker: FakeDocker;

@@ -47,16 +47,25 @@ interface Reply {
   body: string;
 }
 
-/** Sends one POST and reads one response (Content-Length or chunked). */
-async function post(port: number): Promise<Reply> {
+/** Sends one POST, then reads until `complete` makes an answer of what has arrived (as latin1 text, head included). */
+async function exchange<T>(port: number, complete: (received: string) => T | undefined): Promise<T> {
   const s: Socket = connect(port, '127.0.0.1');
   cleanups.push(() => s.destroy());
   s.write('POST /v1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n');
   let buf = '';
   for await (const d of s) {
     buf += (d as Buffer).toString('latin1');
+    const answer = complete(buf);
+    if (answer !== undefined) return answer;
+  }
+  throw new Error(`connection closed after ${JSON.stringify(buf)}`);
+}
+
+/** Sends one POST and reads one response (Content-Length or chunked). */
+function post(port: number): Promise<Reply> {
+  return exchange(port, (buf) => {
     const end = buf.indexOf('\r\n\r\n');
-    if (end < 0) continue;
+    if (end < 0) return undefined;
     const head = buf.slice(0, end);
     const fields = head
       .split('\r\n')
@@ -65,7 +74,7 @@ async function post(port: number): Promise<Reply> {
     const rest = buf.slice(end + 4);
     const cl = fields.find(([n]) => n === 'content-length');
     if (fields.some(([n, v]) => n === 'transfer-encoding' && v === 'chunked')) {
-      if (!rest.endsWith('0\r\n\r\n')) continue;
+      if (!rest.endsWith('0\r\n\r\n')) return undefined;
       let body = '';
       for (let at = 0; ; ) {
         const line = rest.indexOf('\r\n', at);
@@ -76,22 +85,16 @@ async function post(port: number): Promise<Reply> {
       }
     }
     if (cl && rest.length >= Number(cl[1])) return { head, fields, body: rest.slice(0, Number(cl[1])) };
-  }
-  throw new Error(`connection closed after ${JSON.stringify(buf)}`);
+    return undefined;
+  });
 }
 
 /** Sends one POST and reads the raw bytes after the head, until the connection's last chunk. */
-async function rawBody(port: number): Promise<string> {
-  const s: Socket = connect(port, '127.0.0.1');
-  cleanups.push(() => s.destroy());
-  s.write('POST /v1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n');
-  let buf = '';
-  for await (const d of s) {
-    buf += (d as Buffer).toString('latin1');
+function rawBody(port: number): Promise<string> {
+  return exchange(port, (buf) => {
     const end = buf.indexOf('\r\n\r\n');
-    if (end >= 0 && buf.endsWith('\r\n0\r\n\r\n')) return buf.slice(end + 4);
-  }
-  throw new Error(`connection closed after ${JSON.stringify(buf)}`);
+    return end >= 0 && buf.endsWith('\r\n0\r\n\r\n') ? buf.slice(end + 4) : undefined;
+  });
 }
 
 describe('WireResponse writes valid heads only', () => {
