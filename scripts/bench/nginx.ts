@@ -34,6 +34,10 @@ function config(dir: string, routes: Route[]): string {
     server 127.0.0.1:${r.upstream};
     keepalive 64;
     keepalive_requests 1000000;
+    # Below the engine's own keep-alive (uvicorn's, and the fake's: 5 s), as
+    # Berth's pool does: with nginx's default of 60 s, a burst after a pause
+    # reuses connections the engine is closing, and a POST on one is a 502.
+    keepalive_timeout 4s;
   }
   server {
     listen 127.0.0.1:${r.listen};
