@@ -9,7 +9,8 @@
 // opened first) give frames lost, stalls, tail TTFT and the proxy's CPU per
 // frame, read from /proc. Targets are interleaved within each round and the
 // order rotated between rounds, so drift on a shared machine hits them alike;
-// a point's samples are pooled over its rounds.
+// a point's samples are pooled over its rounds. Each point's first burst is
+// run before its rounds and shown apart (see measure()).
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test/helpers/process.js';
@@ -18,7 +19,7 @@ import { cpuSeconds } from './cpu.js';
 import { NGINX_MISSING, startNginx } from './nginx.js';
 import { startRelay } from './relay.js';
 import type { StreamJob, StreamSample } from './stream-load.js';
-import { summarize, type StreamPoint, type StreamReport, type StreamTarget } from './stream-report.js';
+import { firstBurstOf, summarize, type FirstBurst, type StreamPoint, type StreamReport, type StreamTarget } from './stream-report.js';
 
 export interface StreamBenchConfig {
   /** Streams at once for the concurrent points. */
@@ -137,6 +138,25 @@ export async function streamBench(
   const points: StreamPoint[] = [];
   let turn = 0;
   const measure = async (concurrency: number) => {
+    // A point's first burst is run apart from its rounds. The first burst of
+    // a new size is slower for every target, direct included: the fake engine
+    // and the load generator grow their heaps and tables to it, and Berth's
+    // engine pool, which keeps as many connections as its largest burst of
+    // the last 30 s, grows inside it. Rotating the targets' order cannot
+    // share that out (one target would take it in each point), so the rounds
+    // are the steady state the targets are about, and the first burst is
+    // shown beside them: its tail in the table, and what it loses or stalls
+    // in the verdict.
+    const first = new Map<StreamTarget, FirstBurst>();
+    if (concurrency > 1) {
+      for (const t of live) {
+        log(`  ${t.name} ${concurrency} streams at once, first burst: `);
+        const samples = await gen.run(job(t.port, concurrency, false));
+        first.set(t.name, firstBurstOf(summarize(t.name, concurrency, samples, expected, null)));
+        const failed = samples.filter((s) => s.error).length;
+        log(failed ? `${failed} FAILED (${samples.find((s) => s.error)!.error})\n` : 'ok\n');
+      }
+    }
     const pooled = new Map<StreamTarget, { samples: StreamSample[]; cpu: number | null; client: number | null }>(
       live.map((t) => [t.name, { samples: [], cpu: 0, client: 0 }]),
     );
@@ -160,7 +180,8 @@ export async function streamBench(
     }
     for (const t of live) {
       const p = pooled.get(t.name)!;
-      points.push(summarize(t.name, concurrency, p.samples, expected, p.cpu, p.client));
+      const f = first.get(t.name);
+      points.push({ ...summarize(t.name, concurrency, p.samples, expected, p.cpu, p.client), ...(f ? { firstBurst: f } : {}) });
     }
   };
   await measure(1);
