@@ -20,7 +20,10 @@
 // once (64,256,512,1000), BENCH_STREAM_SEQUENTIAL streams one at a time per
 // target (15), BENCH_STREAM_ROUNDS (2), BENCH_STREAM_OUT (JSON path),
 // BENCH_RELAY_PROCESSES (1; 2 runs the Node relay on two cores),
-// BENCH_STREAM_WARMUP one-token streams through each target first (500: enough for V8 to optimise the request path).
+// BENCH_STREAM_WARMUP one-token streams through each target first (500: enough for V8 to optimise the request path),
+// BENCH_STREAM_TARGETS which of direct,nginx,relay,gateway to measure (all): two targets and more
+// rounds resolve one ratio on a noisy machine, e.g. BENCH_STREAM_TARGETS=relay,gateway
+// BENCH_STREAM_CONCURRENCY=256 BENCH_STREAM_ROUNDS=6.
 //
 // Last, the UI (scripts/bench/ui.ts): its gzipped JavaScript against the
 // 300 KB budget and a cold load's paint time in headless Chromium against the
@@ -39,7 +42,7 @@ import { streamTimings } from './bench/ttfb.js';
 import { benchCli, renderCli } from './bench-cli.js';
 import { benchUi } from './bench-ui.js';
 import { streamBench } from './bench/stream.js';
-import { renderStreams, streamVerdict } from './bench/stream-report.js';
+import { parseStreamTargets, renderStreams, streamVerdict } from './bench/stream-report.js';
 
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -74,6 +77,7 @@ const readConfig = () => ({
     tokens: 64,
     tokenDelayMs: 20,
     warmupRequests: Math.round(envNumber('BENCH_STREAM_WARMUP', 500)),
+    targets: parseStreamTargets(process.env.BENCH_STREAM_TARGETS),
   },
   streamOut: process.env.BENCH_STREAM_OUT ?? join(tmpdir(), 'berth-bench-streams-latest.json'),
 });

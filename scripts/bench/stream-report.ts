@@ -8,6 +8,15 @@ import type { StreamSample } from './stream-load.js';
 export const STREAM_TARGETS = ['direct', 'nginx', 'relay', 'gateway'] as const;
 export type StreamTarget = (typeof STREAM_TARGETS)[number];
 
+/** BENCH_STREAM_TARGETS (`relay,gateway`): the targets to measure, in the bench's order; all when unset. */
+export function parseStreamTargets(raw: string | undefined): StreamTarget[] {
+  if (raw === undefined || raw.trim() === '') return [...STREAM_TARGETS];
+  const asked = raw.split(',').map((t) => t.trim());
+  const unknown = asked.filter((t) => !(STREAM_TARGETS as readonly string[]).includes(t));
+  if (unknown.length) throw new Error(`BENCH_STREAM_TARGETS=${raw}: unknown ${unknown.join(', ')}; expected some of ${STREAM_TARGETS.join(',')}`);
+  return STREAM_TARGETS.filter((t) => asked.includes(t));
+}
+
 /** A gap between two frames of one stream longer than this is a stall. */
 export const STALL_MS = 200;
 

@@ -19,7 +19,7 @@ import { cpuSeconds } from './cpu.js';
 import { NGINX_MISSING, startNginx } from './nginx.js';
 import { startRelay } from './relay.js';
 import type { StreamJob, StreamSample } from './stream-load.js';
-import { firstBurstOf, summarize, type FirstBurst, type StreamPoint, type StreamReport, type StreamTarget } from './stream-report.js';
+import { firstBurstOf, STREAM_TARGETS, summarize, type FirstBurst, type StreamPoint, type StreamReport, type StreamTarget } from './stream-report.js';
 
 export interface StreamBenchConfig {
   /** Streams at once for the concurrent points. */
@@ -33,6 +33,8 @@ export interface StreamBenchConfig {
   tokenDelayMs: number;
   /** One-token streams through each target before anything is timed (BENCH_STREAM_WARMUP), 64 at a time. */
   warmupRequests: number;
+  /** The targets measured (BENCH_STREAM_TARGETS); the others are reported as not selected. */
+  targets: StreamTarget[];
 }
 
 const MODEL = 'bench-stream';
@@ -94,17 +96,23 @@ export async function streamBench(
   log(`stream bench: ${cfg.tokens} deltas ${cfg.tokenDelayMs} ms apart; one at a time, then ${cfg.concurrencies.join(', ')} at once\n`);
   const engine = await berth.deploy(MODEL, { FAKE_START_DELAY_MS: '0', FAKE_TOKENS: String(cfg.tokens), FAKE_TOKEN_DELAY_MS: String(cfg.tokenDelayMs) });
   const skipped: StreamReport['skipped'] = {};
-  const targets: Target[] = [{ name: 'direct', port: engine.port, pids: () => [] }];
-  if (nginxBin) {
-    const listen = await freePort();
-    const nginx = await startNginx(nginxBin, [{ listen, upstream: engine.port }]);
-    cleanups.push(nginx.stop);
-    targets.push({ name: 'nginx', port: listen, pids: nginx.pids });
-  } else skipped.nginx = `skipped (${NGINX_MISSING})`;
-  const relay = await startRelay(await freePort(), engine.port, cfg.relayProcesses);
-  cleanups.push(relay.stop);
-  targets.push({ name: 'relay', port: relay.port, pids: relay.pids });
-  targets.push({ name: 'gateway', port: Number(new URL(berth.url).port), pids: () => [berth.pid] });
+  for (const t of STREAM_TARGETS) if (!cfg.targets.includes(t)) skipped[t] = 'not selected (BENCH_STREAM_TARGETS)';
+  const targets: Target[] = [];
+  if (cfg.targets.includes('direct')) targets.push({ name: 'direct', port: engine.port, pids: () => [] });
+  if (cfg.targets.includes('nginx')) {
+    if (nginxBin) {
+      const listen = await freePort();
+      const nginx = await startNginx(nginxBin, [{ listen, upstream: engine.port }]);
+      cleanups.push(nginx.stop);
+      targets.push({ name: 'nginx', port: listen, pids: nginx.pids });
+    } else skipped.nginx = `skipped (${NGINX_MISSING})`;
+  }
+  if (cfg.targets.includes('relay')) {
+    const relay = await startRelay(await freePort(), engine.port, cfg.relayProcesses);
+    cleanups.push(relay.stop);
+    targets.push({ name: 'relay', port: relay.port, pids: relay.pids });
+  }
+  if (cfg.targets.includes('gateway')) targets.push({ name: 'gateway', port: Number(new URL(berth.url).port), pids: () => [berth.pid] });
 
   const gen = loadGenerator();
   cleanups.push(gen.stop);

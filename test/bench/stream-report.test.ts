@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StreamSample } from '../../scripts/bench/stream-load.js';
-import { addedTtft, renderStreams, STALL_MS, streamVerdict, summarize, type StreamPoint, type StreamReport, type StreamTarget } from '../../scripts/bench/stream-report.js';
+import { addedTtft, parseStreamTargets, renderStreams, STALL_MS, streamVerdict, summarize, type StreamPoint, type StreamReport, type StreamTarget } from '../../scripts/bench/stream-report.js';
 
 const sample = (ttftMs: number | null, frames = 67, maxGapMs = 25, error?: string): StreamSample => ({
   ttftMs,
@@ -137,5 +137,16 @@ describe('bench streams: verdict against the issue targets', () => {
     const text = renderStreams(rep);
     assert.match(text, /^\s*512\s+gateway\s+34304\/34304\s+0\s+0\s+30\.0\s+100\s+150\s+250\s+400 \/ 0\s+1\.25x/m);
     assert.match(text, /^\s*1000\s+gateway\s+.*\s+400 \/ 2 \(3 frames lost\)\s+/m);
+  });
+});
+
+describe('bench streams: BENCH_STREAM_TARGETS', () => {
+  it('measures every target when unset, and the named ones in the bench\'s order', () => {
+    assert.deepEqual(parseStreamTargets(undefined), ['direct', 'nginx', 'relay', 'gateway']);
+    assert.deepEqual(parseStreamTargets(' gateway, relay'), ['relay', 'gateway']);
+  });
+
+  it('refuses a target it does not know, naming it and the known ones', () => {
+    assert.throws(() => parseStreamTargets('relay,berth'), /BENCH_STREAM_TARGETS=relay,berth: unknown berth; expected some of direct,nginx,relay,gateway/);
   });
 });
