@@ -146,6 +146,13 @@ describe('bench streams: BENCH_STREAM_TARGETS', () => {
     assert.deepEqual(parseStreamTargets(' gateway, relay'), ['relay', 'gateway']);
   });
 
+  it('without nginx, holds the gateway to the relay floor and says why', () => {
+    const rep = report((c) => (c === 1 ? { ttft: { p50: 20.35, p90: 21.4, p99: 23 } } : c === 256 ? { cpuMsPer1kFrames: 13 } : {}));
+    rep.points = rep.points.filter((p) => p.target !== 'nginx');
+    const floor = streamVerdict(rep).targets.find((t) => t.includes('Node relay'))!;
+    assert.equal(floor, '✗ gateway within 1.2x of the Node relay at every point (applies where a target against nginx is missed): CPU at 256 1.30x (nginx was not measured, so it applies)');
+  });
+
   it('refuses a target it does not know, naming it and the known ones', () => {
     assert.throws(() => parseStreamTargets('relay,berth'), /BENCH_STREAM_TARGETS=relay,berth: unknown berth; expected some of direct,nginx,relay,gateway/);
   });
