@@ -60,7 +60,7 @@ export interface FirstBurst {
 }
 
 export function firstBurstOf(p: StreamPoint): FirstBurst {
-  return { ttftP99: p.ttft.p99, lost: p.framesExpected - p.framesReceived, stalled: p.stalled, errors: p.errors };
+  return { ttftP99: p.ttft.p99, lost: lost(p), stalled: p.stalled, errors: p.errors };
 }
 
 /** Nearest-rank percentile of sorted samples; NaN when there are none. */
