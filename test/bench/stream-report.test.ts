@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StreamSample } from '../../scripts/bench/stream-load.js';
-import { addedTtft, parseStreamTargets, renderStreams, STALL_MS, streamVerdict, summarize, type StreamPoint, type StreamReport, type StreamTarget } from '../../scripts/bench/stream-report.js';
+import { addedTtft, firstBurstOf, parseStreamTargets, renderStreams, STALL_MS, streamVerdict, summarize, type StreamPoint, type StreamReport, type StreamTarget } from '../../scripts/bench/stream-report.js';
 
 const sample = (ttftMs: number | null, frames = 67, maxGapMs = 25, error?: string): StreamSample => ({
   ttftMs,
@@ -35,6 +35,8 @@ describe('bench streams: one point from its samples', () => {
     assert.equal(p.firstFrame.p50, 50);
     assert.ok(Math.abs(p.cpuMsPer1kFrames! - (0.2 * 1e6) / (99 * 67 + 3)) < 1e-9);
     assert.ok(Math.abs(p.clientCpuMsPer1kFrames! - (0.1 * 1e6) / (99 * 67 + 3)) < 1e-9);
+    // The same burst run as a point's first: its tail and what broke in it.
+    assert.deepEqual(firstBurstOf(p), { ttftP99: 500, lost: 64, stalled: 1, errors: ['1× connection closed mid-stream'] });
   });
 
   it('has no CPU figure without a proxy process, and NaN percentiles without a first token', () => {
