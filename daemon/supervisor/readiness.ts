@@ -33,18 +33,23 @@ export function lineSignalsReady(readiness: Readiness, line: string): boolean {
   return readiness.logLine !== null && stripAnsi(line).includes(readiness.logLine);
 }
 
-/** Polls the readiness URL until it answers with the expected status or `signal` aborts. */
+/**
+ * Polls the readiness URL until it answers with the expected status or
+ * `signal` aborts. An answer counts only while `isEngine()` says the port is
+ * the engine's: another program may have bound it first.
+ */
 export async function pollHttpReady(
   readiness: Readiness,
   baseUrl: string,
   intervalMs: number,
   signal: AbortSignal,
   probe: HttpProbe = fetchProbe,
+  isEngine: () => boolean = () => true,
 ): Promise<boolean> {
   const http = readiness.http;
   if (!http) return new Promise<boolean>((resolve) => signal.addEventListener('abort', () => resolve(false), { once: true }));
   while (!signal.aborted) {
-    if ((await probe(baseUrl + http.path, signal)) === http.status) return true;
+    if ((await probe(baseUrl + http.path, signal)) === http.status && !signal.aborted && isEngine()) return true;
     await new Promise<void>((resolve) => {
       const wake = () => {
         clearTimeout(t);

@@ -8,6 +8,8 @@ import type { LaunchPlan, PullProgress, ReplicaState, ReplicaStatus } from '../c
 import type { Launcher, RunningProcess, ExitInfo } from '../launchers/types.js';
 import { stopGroup } from '../launchers/process-group.js';
 import { ReplicaLog } from '../logs/replica-log.js';
+import { portHolder } from '../net/port-owner.js';
+import { groupMembers } from '../state/proc.js';
 import type { StateStore } from '../state/store.js';
 import { nextRestart } from './backoff.js';
 import { explainFailure, isFatalLogLine } from './failure-reason.js';
@@ -240,15 +242,27 @@ export class Replica {
       const onAbort = () => done({ kind: 'aborted' });
       signal.addEventListener('abort', onAbort, { once: true });
       const timer = setTimeout(() => done({ kind: 'timeout' }), this.deps.timing.startTimeoutMs);
+      // Only the engine's own answers count (see net/port-owner.ts). A
+      // container's published port is held by the container runtime, not by
+      // the engine's process group, so there the check cannot apply.
+      let warned = false;
+      const isEngine = (): boolean => {
+        if (this.plan.container || portHolder(this.plan.port, groupMembers(proc.pid)) !== 'other') return true;
+        if (!warned) {
+          warned = true;
+          this.output.write(`berth: port ${this.plan.port} is held by another process, not this engine: its answers do not make the engine ready\r\n`);
+        }
+        return false;
+      };
       const unsubscribe = this.output.subscribe((lines) => {
         for (const line of lines) {
-          if (lineSignalsReady(readiness, line)) return done({ kind: 'ready' });
+          if (lineSignalsReady(readiness, line) && isEngine()) return done({ kind: 'ready' });
           const fatal = isFatalLogLine(this.plan.backend, line);
           if (fatal) return done({ kind: 'fatal', line: fatal });
         }
       });
       void proc.exited.then((exit) => done({ kind: 'exited', exit }));
-      void pollHttpReady(readiness, this.baseUrl, this.deps.timing.readinessIntervalMs, local.signal, this.deps.probe).then((ok) => {
+      void pollHttpReady(readiness, this.baseUrl, this.deps.timing.readinessIntervalMs, local.signal, this.deps.probe, isEngine).then((ok) => {
         if (ok) done({ kind: 'ready' });
       });
     });

@@ -1,5 +1,6 @@
 // What a user sees when an engine does not come up, crashes, or will not stop.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { BerthEvent, DeploymentStatus } from '../../daemon/contract/api.js';
 import { groupMembers, isAlive } from '../../daemon/state/proc.js';
@@ -73,6 +74,40 @@ describe('engine failures', () => {
     assert.ok(Date.now() - t0 >= 900, 'waited for the grace period before SIGKILL');
     assert.deepEqual(groupMembers(pgid), []);
     await d.api('DELETE', '/api/v1/deployments/stubborn');
+  });
+
+  it('another program on the engine\'s port does not make it ready: no prompt reaches that program', async () => {
+    // SGLang binds its port only once its model has loaded (here 4 s): a
+    // program that takes the port meanwhile answers every readiness probe.
+    await d.api('POST', '/api/v1/deployments', {
+      name: 'squatted', modelId: 'Qwen/Qwen2.5-0.5B-Instruct', backend: 'sglang', env: { FAKE_START_DELAY_MS: '4000', FAKE_WARMUP_MS: '100' },
+    });
+    const starting = await deploymentWhen(d, 'squatted', (s) => s.replicas[0]?.state === 'starting' && s.replicas[0].port !== null, 'squatted starting');
+    const seen: string[] = [];
+    const squatter = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((resolve) => squatter.listen(starting.replicas[0]!.port!, '127.0.0.1', resolve));
+    try {
+      // A client asks meanwhile: it waits for the engine, and never gets the squatter's answer.
+      const answer = fetch(`${d.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'squatted', messages: [{ role: 'user', content: 'a private prompt' }] }),
+      });
+      const failed = await deploymentWhen(d, 'squatted', (s) => s.state === 'failed', 'squatted to fail');
+      assert.match(failed.reason ?? '', /address already in use/);
+      assert.notEqual((await answer).status, 200);
+      assert.ok(seen.includes('GET /health_generate'), 'the squatter did answer the readiness probe');
+      assert.deepEqual(seen.filter((s) => !s.startsWith('GET /health')), [], 'nothing but probes reached it');
+      const logs = await d.api<{ lines: string[] }>('GET', '/api/v1/deployments/squatted/logs?tail=100', undefined, { accept: 'application/json' });
+      assert.ok(logs.body.lines.some((l) => l.includes(`port ${starting.replicas[0]!.port} is held by another process`)), 'the log says why');
+    } finally {
+      squatter.close();
+      await d.api('DELETE', '/api/v1/deployments/squatted');
+    }
   });
 
   it('a start that does not become ready in time is failed with a timeout reason', async () => {
