@@ -36,7 +36,8 @@ describe('container mode', () => {
     const sink = new Writable({ write: (chunk, _enc, cb) => ((daemonLog += String(chunk)), cb()) });
     rig = await startContainerRig({
       env: { HF_TOKEN: TOKEN },
-      docker: { gpuLingerMs: 1500 },
+      // Longer than a crashed container takes to be restarted (its log drain and the first backoff, about 4 s here).
+      docker: { gpuLingerMs: 6000 },
       log: pino({ level: 'debug' }, sink),
     });
   });
@@ -100,7 +101,7 @@ describe('container mode', () => {
     assert.ok(isAlive(holder));
     const stopped = await d.api<DeploymentStatus>('POST', '/api/v1/deployments/cq/stop');
     assert.equal(stopped.body.state, 'stopped');
-    // The holder lets go of the GPU 1.5 s after the container stopped: a
+    // The holder lets go of the GPU 6 s after the container stopped: a
     // stop that did not wait would be back before it did.
     assert.equal(isAlive(holder), false, 'the stop returned while the GPU still showed the container\'s process');
     assert.deepEqual(docker.containers().filter((x) => x.labels['berth.deployment'] === 'cq'), [], 'the container is removed');
@@ -117,9 +118,17 @@ describe('container mode', () => {
     await d.api('POST', '/api/v1/deployments', { name: 'crashy', modelId: 'Qwen/Qwen2.5-0.5B-Instruct', backend: 'sglang', mode: 'container', env: { FAKE_CRASH_AFTER: '1' } });
     const first = await deploymentWhen(d, 'crashy');
     const { port, pid } = first.replicas[0]!;
+    // Its GPU is held by a second process (an engine's worker), which lets go 6 s after the container exits.
+    const holder = docker.containers().find((x) => x.labels['berth.deployment'] === 'crashy')!.holderPid!;
     await fetch(`http://127.0.0.1:${port}/v1/completions`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'crashy', prompt: 'x' }),
     }).catch(() => undefined);
+    // The restart waits for the GPU, as a stop does: its container is created only once the worker is gone.
+    const atRestart = await waitFor(
+      () => (creates(docker).filter((c) => c.name.startsWith('berth-crashy-')).length === 2 ? { holderAlive: isAlive(holder) } : null),
+      'the restart\'s container',
+    );
+    assert.equal(atRestart.holderAlive, false, 'the restart did not wait for the crashed container\'s GPU process');
     const restarted = await deploymentWhen(d, 'crashy', (s) => s.state === 'ready' && s.replicas[0]!.restarts === 1 && s.replicas[0]!.pid !== pid, 'crashy restarted');
     assert.equal(restarted.replicas[0]!.port, port, 'a restart keeps its port and GPUs');
     const names = creates(docker).filter((c) => c.name.startsWith('berth-crashy-')).map((c) => c.name);

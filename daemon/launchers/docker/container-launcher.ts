@@ -30,6 +30,13 @@ export interface ContainerLauncherOptions {
 /** After the container exits, how long its log stream may take to deliver the last lines. */
 const LOG_DRAIN_MS = 2_000;
 const GPU_POLL_MS = 250;
+/**
+ * Least time between two readings of a running container's processes. Once
+ * it has exited Docker no longer lists them, and the ones on the GPUs are
+ * the engine's workers, not its main process: they are read while it runs,
+ * as its output comes (loading, serving), so that a crash is waited on too.
+ */
+const NOTE_PIDS_EVERY_MS = 1_000;
 
 /** docker-init exits 128+n when the engine died of signal n, as a shell reports it. */
 export function exitFromStatus(status: number): ExitInfo {
@@ -56,6 +63,8 @@ class ContainerProcess implements RunningProcess {
   /** Host pids seen in the container: what the GPUs must stop showing. */
   private readonly pids = new Set<number>();
   private readonly logs: AbortController = new AbortController();
+  private running = true;
+  private notedAt = 0;
 
   constructor(
     private readonly api: DockerApi,
@@ -70,6 +79,7 @@ class ContainerProcess implements RunningProcess {
       .stream('GET', `/containers/${id}/logs?follow=1&stdout=1&stderr=1`, (c) => {
         const text = decoder.write(c);
         if (text) this.output.emit(text);
+        this.notePidsNow();
       }, { signal: this.logs.signal })
       .catch(() => undefined)
       .then(() => {
@@ -81,6 +91,7 @@ class ContainerProcess implements RunningProcess {
       .then((r) => exitFromStatus(r?.StatusCode ?? -1))
       .catch((): ExitInfo => ({ code: null, signal: null }))
       .then(async (exit) => {
+        this.running = false;
         // Lines still in flight on the log stream belong before `exited`.
         await Promise.race([logsDone, sleep(LOG_DRAIN_MS)]);
         this.logs.abort();
@@ -123,6 +134,14 @@ class ContainerProcess implements RunningProcess {
       }
       await sleep(GPU_POLL_MS);
     }
+  }
+
+  /** Reads the container's processes if it runs and they were not read in the last NOTE_PIDS_EVERY_MS. */
+  private notePidsNow(): void {
+    const now = Date.now();
+    if (!this.running || now - this.notedAt < NOTE_PIDS_EVERY_MS) return;
+    this.notedAt = now;
+    void this.notePids();
   }
 
   /** Host pids of the container's processes, while it runs (top answers 409 once it stopped). */
