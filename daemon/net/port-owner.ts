@@ -7,6 +7,7 @@
 //
 // Linux only, like state/proc.ts: elsewhere the answer is null (cannot tell).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { groupMembers } from '../state/proc.js';
 
 const HAS_PROC = process.platform === 'linux';
 /** `st` of a listening socket in /proc/net/tcp (TCP_LISTEN). */
@@ -76,4 +77,14 @@ export function portHolder(port: number, pids: readonly number[]): PortHolder | 
   if (listening.size === 0) return 'none';
   for (const pid of pids) for (const inode of socketInodes(pid)) if (listening.has(inode)) return 'them';
   return 'other';
+}
+
+/**
+ * Whether a process outside the group led by `leader` listens on `port`;
+ * false where /proc cannot tell or nothing listens. The leader is asked
+ * first (both engines serve HTTP from their main process), so /proc is
+ * scanned for the rest of the group only when the leader is not the listener.
+ */
+export function heldByAnother(port: number, leader: number): boolean {
+  return portHolder(port, [leader]) === 'other' && portHolder(port, groupMembers(leader)) === 'other';
 }

@@ -8,8 +8,7 @@ import type { LaunchPlan, PullProgress, ReplicaState, ReplicaStatus } from '../c
 import type { Launcher, RunningProcess, ExitInfo } from '../launchers/types.js';
 import { stopGroup } from '../launchers/process-group.js';
 import { ReplicaLog } from '../logs/replica-log.js';
-import { portHolder } from '../net/port-owner.js';
-import { groupMembers } from '../state/proc.js';
+import { heldByAnother } from '../net/port-owner.js';
 import type { StateStore } from '../state/store.js';
 import { nextRestart } from './backoff.js';
 import { explainFailure, isFatalLogLine } from './failure-reason.js';
@@ -247,7 +246,7 @@ export class Replica {
       // the engine's process group, so there the check cannot apply.
       let warned = false;
       const isEngine = (): boolean => {
-        if (this.plan.container || portHolder(this.plan.port, groupMembers(proc.pid)) !== 'other') return true;
+        if (this.plan.container || !heldByAnother(this.plan.port, proc.pid)) return true;
         if (!warned) {
           warned = true;
           this.output.write(`berth: port ${this.plan.port} is held by another process, not this engine: its answers do not make the engine ready\r\n`);

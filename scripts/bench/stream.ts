@@ -59,6 +59,12 @@ interface Target {
   pids(): number[];
 }
 
+/** How a job's streams ended, for the progress log: `ok`, or how many failed and the first reason. */
+function outcome(samples: StreamSample[]): string {
+  const failed = samples.filter((s) => s.error);
+  return failed.length ? `${failed.length} FAILED (${failed[0]!.error})\n` : 'ok\n';
+}
+
 /** The load generator in a child process, one job at a time. */
 function loadGenerator() {
   const child = fork(fileURLToPath(new URL('./stream-load.ts', import.meta.url)), [], {
@@ -161,8 +167,7 @@ export async function streamBench(
         log(`  ${t.name} ${concurrency} streams at once, first burst: `);
         const samples = await gen.run(job(t.port, concurrency, false));
         first.set(t.name, firstBurstOf(summarize(t.name, concurrency, samples, expected, null)));
-        const failed = samples.filter((s) => s.error).length;
-        log(failed ? `${failed} FAILED (${samples.find((s) => s.error)!.error})\n` : 'ok\n');
+        log(outcome(samples));
       }
     }
     const pooled = new Map<StreamTarget, { samples: StreamSample[]; cpu: number | null; client: number | null }>(
@@ -182,8 +187,7 @@ export async function streamBench(
         p.samples.push(...samples);
         p.cpu = p.cpu === null || before === null || after === null ? null : p.cpu + (after - before);
         p.client = p.client === null || clientBefore === null || clientAfter === null ? null : p.client + (clientAfter - clientBefore);
-        const failed = samples.filter((s) => s.error).length;
-        log(failed ? `${failed} FAILED (${samples.find((s) => s.error)!.error})\n` : 'ok\n');
+        log(outcome(samples));
       }
     }
     for (const t of live) {
